@@ -1,0 +1,186 @@
+"""The `soundcheck` command line: the local stack of real services, and later the drills."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from soundcheck.progress import LiveProgress, PlainProgress
+from soundcheck.settings import load_settings
+from soundcheck.stack.errors import StackError
+from soundcheck.stack.java import ensure_dist
+from soundcheck.stack.part import PartStatus, State
+from soundcheck.stack.stack import Stack
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+console = Console()
+errors = Console(stderr=True)
+
+PartsArg = Annotated[list[str] | None, typer.Argument(help="parts (default: all)")]
+STATE_STYLE = {
+    State.RUNNING: "green",
+    State.STARTING: "yellow",
+    State.UNHEALTHY: "red",
+    State.CRASHED: "bold red",
+    State.STOPPED: "dim",
+}
+
+
+def _stack() -> Stack:
+    return Stack(load_settings())
+
+
+def _fail(error: StackError) -> typer.Exit:
+    errors.print(f"[red]error:[/] {error}", highlight=False)
+    return typer.Exit(1)
+
+
+def status_table(statuses: list[PartStatus]) -> Table:
+    table = Table(title_justify="left")
+    for column in ("part", "state", "address", "version", "pid"):
+        table.add_column(column)
+    for s in statuses:
+        state = f"[{STATE_STYLE[s.state]}]{s.state}[/]"
+        table.add_row(s.name, state, s.address, s.version, str(s.pid or ""))
+    return table
+
+
+def _print_status(statuses: list[PartStatus]) -> None:
+    console.print(status_table(statuses))
+    for s in statuses:
+        if s.detail and s.state is not State.RUNNING:
+            console.print(f"  {s.name}: {s.detail}", highlight=False)
+
+
+@app.command()
+def up(parts: PartsArg = None) -> None:
+    """Start the real services (all, or the ones named) and wait until each is healthy."""
+    stack = _stack()
+    began = time.monotonic()
+    progress = LiveProgress(console) if console.is_terminal else PlainProgress(console)
+    try:
+        with progress:
+            statuses = stack.up(parts, progress)
+    except StackError as error:
+        raise _fail(error) from None
+    _print_status(statuses)
+    console.print(f"up in {time.monotonic() - began:.1f} s. Stop with `soundcheck down`.")
+
+
+@app.command()
+def down() -> None:
+    """Stop every part and wait until none of their ports listens."""
+    try:
+        _stack().down()
+    except StackError as error:
+        raise _fail(error) from None
+    console.print("all parts stopped.")
+
+
+@app.command()
+def start(parts: Annotated[list[str], typer.Argument(help="parts to start")]) -> None:
+    """Start single parts (drills stop and start them one at a time)."""
+    up(parts)
+
+
+@app.command()
+def stop(parts: Annotated[list[str], typer.Argument(help="parts to stop")]) -> None:
+    """Stop single parts cleanly; `status` then says stopped."""
+    try:
+        _stack().stop(parts)
+    except StackError as error:
+        raise _fail(error) from None
+    console.print(f"stopped: {', '.join(parts)}")
+
+
+@app.command()
+def kill(part: str) -> None:
+    """SIGKILL a part, as a crash would; `status` then says crashed."""
+    try:
+        _stack().kill(part)
+    except StackError as error:
+        raise _fail(error) from None
+    console.print(f"killed: {part}")
+
+
+@app.command()
+def status(
+    parts: PartsArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON for scripts")] = False,
+) -> None:
+    """Show each part: running, starting, unhealthy, crashed or stopped."""
+    try:
+        statuses = _stack().status(parts)
+    except StackError as error:
+        raise _fail(error) from None
+    if as_json:
+        typer.echo(json.dumps([s.as_dict() for s in statuses], indent=2))
+    else:
+        _print_status(statuses)
+
+
+@app.command()
+def logs(
+    part: str,
+    lines: Annotated[int, typer.Option("--lines", "-n", help="how many lines")] = 50,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing")] = False,
+) -> None:
+    """Print the end of a part's output log."""
+    try:
+        log_file = _stack().part(part).process.log_file
+    except StackError as error:
+        raise _fail(error) from None
+    if not log_file.exists():
+        raise _fail(
+            StackError(f"{part} has no log yet ({log_file}); start it with `soundcheck up`.")
+        )
+    if follow:
+        subprocess.run(["tail", "-n", str(lines), "-F", str(log_file)], check=False)
+    else:
+        typer.echo(_stack().part(part).process.log_tail(lines))
+
+
+@app.command()
+def demo() -> None:
+    """Bring the stack up and say where to look (later: a short load and a failure drill)."""
+    up(None)
+    settings = load_settings()
+    host = settings.host
+    console.print("\nWhere to look:")
+    where = [
+        ("Prometheus", f"http://{host}:{settings.prometheus_port}"),
+        ("Alertmanager", f"http://{host}:{settings.alertmanager_port}"),
+        ("Elasticsearch", f"http://{host}:{settings.elasticsearch_port}"),
+        ("Kafka bootstrap", f"{host}:{settings.kafka_port}"),
+        (
+            "MariaDB",
+            f"mysql://{settings.mariadb_user}@{host}:{settings.mariadb_port}/"
+            f"{settings.mariadb_database}",
+        ),
+        ("Redis", f"redis://{host}:{settings.redis_port}"),
+    ]
+    for what, address in where:
+        console.print(f"  {what:<16} {address}", highlight=False)
+    console.print("\nStop everything with `soundcheck down` (or `make down`).")
+
+
+@app.command()
+def fetch() -> None:
+    """Download (through Maven) the jars Kafka and Elasticsearch run from, if not cached."""
+    settings = load_settings()
+    for project in ("kafka", "elasticsearch"):
+        console.print(f"{project}: ", end="")
+        try:
+            console.print(str(ensure_dist(settings, project)), highlight=False)
+        except StackError as error:
+            raise _fail(error) from None
+
+
+if __name__ == "__main__":
+    app()

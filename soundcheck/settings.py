@@ -1,0 +1,66 @@
+"""Typed settings for the local stack, read from `SOUNDCHECK_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from soundcheck import REPO_ROOT
+
+ENV_PREFIX = "SOUNDCHECK_"
+
+
+class StackSettings(BaseSettings):
+    """Where each real part keeps its data and which port it listens on.
+
+    Every field is an environment variable: `redis_port` is `SOUNDCHECK_REDIS_PORT`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    home: Path = Field(REPO_ROOT / ".soundcheck", description="data, logs and pid files")
+    jar_cache: Path = Field(
+        Path.home() / ".cache" / "soundcheck",
+        description="Maven-built distributions of Kafka and Elasticsearch",
+    )
+    host: str = "127.0.0.1"
+
+    mariadb_port: int = 3306
+    mariadb_database: str = "soundcheck"
+    mariadb_user: str = "soundcheck"
+    mariadb_password: SecretStr = SecretStr("soundcheck")
+
+    redis_port: int = 6379
+
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9095
+    kafka_heap: str = "512m"
+
+    elasticsearch_port: int = 9200
+    elasticsearch_transport_port: int = 9300
+    elasticsearch_heap: str = "512m"
+
+    prometheus_port: int = 9090
+    alertmanager_port: int = 9093
+
+    router_port: int = 8080
+    router_token: SecretStr | None = None
+
+    java_home: Path | None = Field(None, description="a JDK/JRE 17+; else JAVA_HOME, else PATH")
+    maven_args: str = Field("", description="extra mvn arguments, e.g. '-s mirror-settings.xml'")
+    start_timeout_seconds: float = 180.0
+
+    def env_name(self, field: str) -> str:
+        """The environment variable that sets `field`, for error messages."""
+        return ENV_PREFIX + field.upper()
+
+    def part_dir(self, part: str) -> Path:
+        return self.home / part
+
+
+@cache
+def load_settings() -> StackSettings:
+    return StackSettings()

@@ -1,0 +1,1 @@
+"""The local stack: real MariaDB, Redis, Kafka, Elasticsearch, Prometheus and Alertmanager."""

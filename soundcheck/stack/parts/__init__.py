@@ -1,0 +1,1 @@
+"""One module per real service of the local stack."""

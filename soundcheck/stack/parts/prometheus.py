@@ -1,0 +1,120 @@
+"""Prometheus and Alertmanager from the Debian packages, configured from our templates."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from soundcheck import REPO_ROOT
+from soundcheck.settings import StackSettings
+from soundcheck.stack.part import TEMPLATES, NotReady, Part, find_binary
+
+ALERT_RULES = REPO_ROOT / "alert_rules"
+
+
+def http_probe(url: str, version_path: str, pick_version: Callable[[Any], object]) -> str:
+    """GET `<url>/-/ready`, then read the version from `version_path` with `pick_version`."""
+    try:
+        ready = httpx.get(f"{url}/-/ready", timeout=1.0)
+        if ready.status_code != 200:
+            raise NotReady(f"{url}/-/ready answered {ready.status_code}")
+        info = httpx.get(f"{url}{version_path}", timeout=1.0).json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise NotReady(f"no answer from {url}: {error}") from error
+    return str(pick_version(info))
+
+
+class Prometheus(Part):
+    name = "prometheus"
+
+    def port_settings(self) -> dict[str, int]:
+        return {"prometheus_port": self.settings.prometheus_port}
+
+    def address(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.prometheus_port}"
+
+    def check_installed(self) -> None:
+        find_binary("prometheus", "prometheus", self.name)
+
+    def prepare(self) -> None:
+        s = self.settings
+        self.render(
+            TEMPLATES / "prometheus" / "prometheus.yml",
+            self.dir / "prometheus.yml",
+            host=s.host,
+            prometheus_port=s.prometheus_port,
+            alertmanager_port=s.alertmanager_port,
+            rules_dir=ALERT_RULES,
+        )
+
+    def command(self) -> list[str]:
+        return [
+            find_binary("prometheus", "prometheus", self.name),
+            f"--config.file={self.dir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={self.dir / 'data'}",
+            f"--web.listen-address={self.settings.host}:{self.settings.prometheus_port}",
+            "--web.enable-lifecycle",  # lets later steps reload rules without a restart
+            "--storage.tsdb.retention.time=15d",
+        ]
+
+    def probe(self) -> str:
+        return http_probe(
+            self.address(), "/api/v1/status/buildinfo", lambda info: info["data"]["version"]
+        )
+
+
+class Alertmanager(Part):
+    name = "alertmanager"
+
+    def port_settings(self) -> dict[str, int]:
+        return {"alertmanager_port": self.settings.alertmanager_port}
+
+    def address(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.alertmanager_port}"
+
+    def check_installed(self) -> None:
+        find_binary("prometheus-alertmanager", "prometheus-alertmanager", self.name)
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / "alertmanager.yml"
+
+    def prepare(self) -> None:
+        s = self.settings
+        self.render(
+            ALERT_RULES / "alertmanager.yml",
+            self.config_path,
+            router_url=f"http://{s.host}:{s.router_port}/alerts",
+            router_token_file=ensure_router_token(self.settings.home / "router" / "token", s),
+        )
+
+    def command(self) -> list[str]:
+        return [
+            find_binary("prometheus-alertmanager", "prometheus-alertmanager", self.name),
+            f"--config.file={self.config_path}",
+            f"--storage.path={self.dir / 'data'}",
+            f"--web.listen-address={self.settings.host}:{self.settings.alertmanager_port}",
+            "--cluster.listen-address=",  # a single local instance: no gossip port to collide
+        ]
+
+    def probe(self) -> str:
+        return http_probe(
+            self.address(), "/api/v2/status", lambda info: info["versionInfo"]["version"]
+        )
+
+
+def ensure_router_token(path: Path, settings: StackSettings) -> Path:
+    """The router's bearer token as a file only we can read: from the environment, else made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wanted = settings.router_token.get_secret_value() if settings.router_token else None
+    if wanted is None and path.exists():
+        return path
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as token_file:
+        token_file.write(wanted or secrets.token_urlsafe(32))
+    return path

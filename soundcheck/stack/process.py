@@ -1,0 +1,134 @@
+"""One detached service process: started in its own session, tracked by a pid file.
+
+The pid file records the process's start time as well, so a recycled pid is never mistaken for
+our service. A pid file whose process is gone means the part died without being stopped: that is
+how `status` tells *crashed* from *stopped*.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    pid: int
+    create_time: float
+    started_at: float
+
+
+class ManagedProcess:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.pid_file = directory / "pid.json"
+        self.log_file = directory / "output.log"
+
+    def record(self) -> ProcessRecord | None:
+        try:
+            data = json.loads(self.pid_file.read_text())
+            return ProcessRecord(int(data["pid"]), float(data["create_time"]), data["started_at"])
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return None
+
+    def process(self) -> psutil.Process | None:
+        """The live process of the pid file, or None if it has gone (or was never started)."""
+        record = self.record()
+        if record is None:
+            return None
+        try:
+            proc = psutil.Process(record.pid)
+            if abs(proc.create_time() - record.create_time) > 1.0:
+                return None  # the pid was recycled by an unrelated process
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                proc.wait(timeout=0)  # reap it if it is our child
+                return None
+            return proc
+        except (psutil.NoSuchProcess, psutil.TimeoutExpired):
+            return None
+
+    def is_alive(self) -> bool:
+        return self.process() is not None
+
+    def was_started(self) -> bool:
+        """True while a pid file says we started it and have not stopped it since."""
+        return self.pid_file.exists()
+
+    def start(
+        self, argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> int:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as log:
+            log.write(
+                f"\n--- soundcheck: starting at {time.strftime('%F %T')}: {argv[0]}\n".encode()
+            )
+            log.flush()
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+                cwd=cwd or self.directory,
+                start_new_session=True,  # own process group: stop kills it and its children
+            )
+        create_time = psutil.Process(proc.pid).create_time()
+        self.pid_file.write_text(
+            json.dumps({"pid": proc.pid, "create_time": create_time, "started_at": time.time()})
+        )
+        return proc.pid
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM the process group, wait, then SIGKILL what is left; forget the pid."""
+        proc = self.process()
+        if proc is not None:
+            group = _members_of_group(proc)
+            _signal_group(proc.pid, signal.SIGTERM)
+            _, alive = psutil.wait_procs(group, timeout=timeout)
+            if alive:
+                _signal_group(proc.pid, signal.SIGKILL)
+                psutil.wait_procs(alive, timeout=10)
+        self.pid_file.unlink(missing_ok=True)
+
+    def kill(self) -> None:
+        """SIGKILL without cleanup, as a crash would; the pid file stays (drills use this)."""
+        proc = self.process()
+        if proc is not None:
+            _signal_group(proc.pid, signal.SIGKILL)
+            psutil.wait_procs([proc], timeout=10)
+
+    def forget(self) -> None:
+        self.pid_file.unlink(missing_ok=True)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            with self.log_file.open("rb") as log:
+                log.seek(0, os.SEEK_END)
+                log.seek(max(0, log.tell() - 64 * 1024))
+                text = log.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _members_of_group(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return [proc]
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        os.kill(pid, sig)

@@ -1,0 +1,58 @@
+"""Shared fixtures: the real local stack, brought up through the same code as `soundcheck up`.
+
+By default the session starts whatever parts are not already running and, at the end, stops
+exactly those (so a developer's running stack is reused and left alone). Set
+`SOUNDCHECK_TEST_STACK=running` to require an already-running stack and never start or stop
+anything; set `SOUNDCHECK_KEEP_STACK=1` to leave started parts running after the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+
+import psutil
+import pytest
+from rich.console import Console
+
+from soundcheck.progress import PlainProgress
+from soundcheck.settings import StackSettings, load_settings
+from soundcheck.stack.part import State
+from soundcheck.stack.stack import Stack
+
+
+@pytest.fixture(scope="session")
+def settings() -> StackSettings:
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def stack(settings: StackSettings) -> Iterator[Stack]:
+    stack = Stack(settings)
+    running = {s.name for s in stack.status() if s.state is State.RUNNING}
+    if os.environ.get("SOUNDCHECK_TEST_STACK") == "running":
+        missing = sorted(set(stack.parts) - running)
+        if missing:
+            pytest.fail(f"SOUNDCHECK_TEST_STACK=running, but these parts are not up: {missing}")
+        yield stack
+        return
+    stack.up(progress=PlainProgress(Console(file=sys.stderr)))
+    yield stack
+    if os.environ.get("SOUNDCHECK_KEEP_STACK") == "1":
+        return
+    started = [name for name in stack.parts if name not in running]
+    stack.stop(started)
+    if not running:
+        left = processes_using(str(settings.home))
+        assert not left, f"processes left behind after stopping the stack: {left}"
+
+
+def processes_using(path: str) -> list[str]:
+    """Processes whose command line mentions `path` (our services all do)."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if path in cmdline and proc.pid != os.getpid():
+            found.append(f"{proc.pid}: {cmdline[:120]}")
+    return found

@@ -1,0 +1,83 @@
+"""`soundcheck` commands against the real stack: status, stop, start, crash, idempotent up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from soundcheck.settings import StackSettings
+from soundcheck.stack.ports import port_is_open
+from soundcheck.stack.stack import Stack
+
+pytestmark = pytest.mark.usefixtures("stack")
+PARTS = ["mariadb", "redis", "kafka", "elasticsearch", "prometheus", "alertmanager"]
+
+
+def soundcheck(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "soundcheck.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def states() -> dict[str, str]:
+    result = soundcheck("status", "--json")
+    assert result.returncode == 0, result.stderr
+    return {part["name"]: part["state"] for part in json.loads(result.stdout)}
+
+
+def test_status_json_lists_every_part_running() -> None:
+    result = soundcheck("status", "--json")
+    parts = json.loads(result.stdout)
+    assert [p["name"] for p in parts] == PARTS
+    assert {p["state"] for p in parts} == {"running"}
+    assert all(p["address"] and p["version"] for p in parts)
+
+
+def test_up_again_changes_nothing(stack: Stack) -> None:
+    pids = {s.name: s.pid for s in stack.status()}
+    result = soundcheck("up")
+    assert result.returncode == 0, result.stderr
+    assert {s.name: s.pid for s in stack.status()} == pids
+    assert "already running" in result.stdout
+
+
+def test_stop_then_start_a_single_part(settings: StackSettings) -> None:
+    assert soundcheck("stop", "redis").returncode == 0
+    assert states()["redis"] == "stopped"
+    assert not port_is_open(settings.host, settings.redis_port)
+    assert states()["mariadb"] == "running"  # the others are untouched
+
+    result = soundcheck("start", "redis")
+    assert result.returncode == 0, result.stderr
+    assert states()["redis"] == "running"
+
+
+def test_status_tells_a_crash_from_a_stop(settings: StackSettings) -> None:
+    assert soundcheck("kill", "redis").returncode == 0
+    assert states()["redis"] == "crashed"
+    text = soundcheck("status", "redis").stdout
+    assert "exited without being stopped" in text
+
+    result = soundcheck("up", "redis")  # up starts a crashed part again
+    assert result.returncode == 0, result.stderr
+    assert states()["redis"] == "running"
+    assert port_is_open(settings.host, settings.redis_port)
+
+
+def test_unknown_part_is_a_clear_error() -> None:
+    result = soundcheck("stop", "memcached")
+    assert result.returncode == 1
+    assert "no part called 'memcached'" in result.stderr
+
+
+def test_logs_prints_the_part_output() -> None:
+    result = soundcheck("logs", "mariadb", "-n", "200")
+    assert result.returncode == 0
+    assert "ready for connections" in result.stdout
