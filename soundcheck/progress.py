@@ -13,6 +13,14 @@ from soundcheck.stack.stack import Phase
 PLAIN_REPEAT_SECONDS = 10.0
 
 
+def describe(phase: Phase) -> str:
+    if phase.failed:
+        return "failed"
+    if phase.done:
+        return "already running" if phase.text == "already running" else "ready"
+    return phase.text
+
+
 def phase_table(phases: dict[str, Phase]) -> Table:
     table = Table(title="soundcheck up", title_justify="left")
     table.add_column("part")
@@ -23,7 +31,7 @@ def phase_table(phases: dict[str, Phase]) -> Table:
         elapsed = (
             "" if phase.done and phase.text == "already running" else f"{phase.elapsed():.0f} s"
         )
-        table.add_row(name, f"{mark} {'ready' if phase.done else phase.text}", elapsed)
+        table.add_row(name, f"{mark} {describe(phase)}", elapsed)
     return table
 
 
@@ -60,7 +68,7 @@ class PlainProgress:
     def show(self, phases: dict[str, Phase]) -> None:
         now = time.monotonic()
         for name, phase in phases.items():
-            text = "failed" if phase.failed else "ready" if phase.done else phase.text
+            text = describe(phase)
             last_text, last_time = self.said.get(name, ("", 0.0))
             if text != last_text or (not phase.done and now - last_time > PLAIN_REPEAT_SECONDS):
                 self.console.print(f"{name:<14} {text} ({phase.elapsed():.0f} s)", highlight=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from soundcheck import REPO_ROOT
@@ -27,6 +27,9 @@ class StackSettings(BaseSettings):
         description="Maven-built distributions of Kafka and Elasticsearch",
     )
     host: str = "127.0.0.1"
+    port_offset: int = Field(
+        0, description="added to every *_port below: runs a second stack beside the first"
+    )
 
     mariadb_port: int = 3306
     mariadb_database: str = "soundcheck"
@@ -52,6 +55,15 @@ class StackSettings(BaseSettings):
     java_home: Path | None = Field(None, description="a JDK/JRE 17+; else JAVA_HOME, else PATH")
     maven_args: str = Field("", description="extra mvn arguments, e.g. '-s mirror-settings.xml'")
     start_timeout_seconds: float = 180.0
+
+    @model_validator(mode="after")
+    def _apply_port_offset(self) -> StackSettings:
+        if self.port_offset:
+            for name in type(self).model_fields:
+                if name.endswith("_port"):
+                    object.__setattr__(self, name, getattr(self, name) + self.port_offset)
+            object.__setattr__(self, "port_offset", 0)  # applied once, even if re-validated
+        return self
 
     def env_name(self, field: str) -> str:
         """The environment variable that sets `field`, for error messages."""
