@@ -37,7 +37,7 @@ def _stack() -> Stack:
 
 
 def _fail(error: StackError) -> typer.Exit:
-    errors.print(f"[red]error:[/] {error}", highlight=False)
+    errors.print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -70,7 +70,7 @@ def up(parts: PartsArg = None) -> None:
     except StackError as error:
         raise _fail(error) from None
     _print_status(statuses)
-    console.print(f"up in {time.monotonic() - began:.1f} s. Stop with `soundcheck down`.")
+    console.print(f"up in {time.monotonic() - began:.1f} s. Stop with `make down`.")
 
 
 @app.command()
@@ -167,7 +167,7 @@ def demo() -> None:
     ]
     for what, address in where:
         console.print(f"  {what:<16} {address}", highlight=False)
-    console.print("\nStop everything with `soundcheck down` (or `make down`).")
+    console.print("\nStop everything with `make down` (or `.venv/bin/soundcheck down`).")
 
 
 @app.command()

@@ -25,6 +25,7 @@ from soundcheck.stack.errors import DownloadFailed, MissingBinary
 
 JAVA_PROJECTS = REPO_ROOT / "soundcheck" / "java"
 MINIMUM_JAVA = 17
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def find_java(settings: StackSettings) -> str:
@@ -113,8 +114,7 @@ def _build(settings: StackSettings, project: str, final: Path) -> None:
     result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     (partial / "maven.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
-        errors = [line for line in (result.stdout + result.stderr).splitlines() if "ERROR" in line]
-        reason = " ".join(errors[:2])[:600] or f"mvn exited {result.returncode}"
+        reason = maven_error(result.stdout + result.stderr) or f"mvn exited {result.returncode}"
         raise DownloadFailed(
             f"Could not fetch the {project} jars from Maven Central: {reason} "
             f"(full log: {partial / 'maven.log'}). Check that Maven Central is reachable, or point "
@@ -123,6 +123,16 @@ def _build(settings: StackSettings, project: str, final: Path) -> None:
     (partial / ".complete").write_text("ok\n")
     shutil.rmtree(final, ignore_errors=True)
     partial.rename(final)
+
+
+def maven_error(output: str) -> str:
+    """The first real error line of Maven's output, without colour codes and help pointers."""
+    for line in ANSI_ESCAPE.sub("", output).splitlines():
+        if line.startswith("[ERROR]"):
+            text = re.sub(r"\s*-> \[Help \d+\]", "", line.removeprefix("[ERROR]")).strip()
+            if text:
+                return text[:600]
+    return ""
 
 
 @contextlib.contextmanager

@@ -105,9 +105,10 @@ class Stack:
         for part in to_start:
             part.check_installed()
         for part in to_start:
-            phases[part.name] = Phase("fetching jars")
-            progress.show(phases)
-            part.fetch()
+            if part.needs_java:
+                phases[part.name] = Phase("fetching jars")
+                progress.show(phases)
+                part.fetch()
             phases[part.name] = Phase("checking ports")
         for part in to_start:
             part.check_ports_free()
