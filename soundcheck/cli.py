@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from soundcheck.log_search import print_log_search
 from soundcheck.progress import LiveProgress, PlainProgress
 from soundcheck.settings import load_settings
 from soundcheck.stack.errors import StackError
@@ -127,11 +128,19 @@ def status(
 
 @app.command()
 def logs(
-    part: str,
+    part: Annotated[str, typer.Argument(help="a part, or `search` to run a saved log search")],
+    search_name: Annotated[
+        str | None, typer.Argument(help="with `search`: the saved search (none lists them)")
+    ] = None,
     lines: Annotated[int, typer.Option("--lines", "-n", help="how many lines")] = 50,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing")] = False,
+    trace_id: Annotated[str | None, typer.Option(help="search: the trace to show")] = None,
+    size: Annotated[int, typer.Option(help="search: at most this many rows")] = 50,
+    since: Annotated[str | None, typer.Option(help="search: e.g. 15m, 24h, 7d")] = None,
 ) -> None:
-    """Print the end of a part's output log."""
+    """Print the end of a part's output log, or run `logs search NAME` against Elasticsearch."""
+    if part == "search":
+        raise typer.Exit(print_log_search(console, search_name, trace_id, size, since))
     try:
         log_file = _stack().part(part).process.log_file
     except StackError as error:

@@ -52,6 +52,13 @@ class StackSettings(BaseSettings):
     router_port: int = 8080
     router_token: SecretStr | None = None
 
+    pipeline_metrics_port: int = Field(24231, description="the pipeline's /metrics")
+    pipeline_forward_port: int = Field(24224, description="Fluentd forward protocol (TCP + UDP)")
+    pipeline_otlp_port: int = Field(4318, description="OTLP/HTTP /v1/traces")
+    pipeline_buffer_max_bytes: int = Field(
+        512 * 1024 * 1024, description="unindexed bytes the pipeline holds before back-pressure"
+    )
+
     java_home: Path | None = Field(None, description="a JDK/JRE 17+; else JAVA_HOME, else PATH")
     maven_args: str = Field("", description="extra mvn arguments, e.g. '-s mirror-settings.xml'")
     start_timeout_seconds: float = 180.0

@@ -15,6 +15,7 @@ from soundcheck.stack.part import NotReady, Part, PartStatus, State
 from soundcheck.stack.parts.elasticsearch import Elasticsearch
 from soundcheck.stack.parts.kafka import Kafka
 from soundcheck.stack.parts.mariadb import MariaDB
+from soundcheck.stack.parts.pipeline import Pipeline
 from soundcheck.stack.parts.prometheus import Alertmanager, Prometheus
 from soundcheck.stack.parts.redis import Redis
 from soundcheck.stack.ports import port_is_open
@@ -24,6 +25,7 @@ PART_TYPES: tuple[type[Part], ...] = (
     Redis,
     Kafka,
     Elasticsearch,
+    Pipeline,
     Prometheus,
     Alertmanager,
 )

@@ -1,0 +1,3 @@
+from pipeline.service import main
+
+main()

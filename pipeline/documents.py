@@ -1,0 +1,81 @@
+"""Records and spans become Elasticsearch documents in daily per-service indices."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+SERVICE_NAME_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+UNKNOWN_SERVICE = "unknown"
+ERROR_LEVELS = ("ERROR", "CRITICAL", "FATAL", "error", "critical", "fatal")
+
+
+def index_service(name: object) -> str:
+    """A service name made safe for an index name (lower case, no wildcards or separators)."""
+    text = SERVICE_NAME_UNSAFE.sub("-", str(name).lower()).strip("-_")
+    return text[:100] or UNKNOWN_SERVICE
+
+
+def daily_index(kind: str, service: str, seconds: float) -> str:
+    day = datetime.fromtimestamp(seconds, UTC).strftime("%Y.%m.%d")
+    return f"{kind}-{index_service(service)}-{day}"
+
+
+def iso_timestamp(seconds: int, nanoseconds: int = 0) -> str:
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{nanoseconds:09d}Z"
+
+
+def field(document: dict[str, Any], dotted: str) -> Any:
+    """A field whether the sender wrote it dotted (`service.name`) or nested."""
+    if dotted in document:
+        return document[dotted]
+    current: Any = document
+    for part in dotted.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
+def log_document(
+    tag: str, seconds: int, nanoseconds: int, record: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """One forward-protocol record as `(index, document)`.
+
+    The record is kept as sent (the app writes ECS names); the event time becomes `@timestamp`
+    unless the record has its own, the service comes from `service.name` or else the tag's first
+    part, and the tag is kept in `event.dataset` when the record has none.
+    """
+    document = dict(record)
+    if not isinstance(document.get("@timestamp"), str):
+        document["@timestamp"] = iso_timestamp(seconds, nanoseconds)
+    service = field(document, "service.name")
+    if not isinstance(service, str) or not service:
+        service = tag.split(".", 1)[0] or UNKNOWN_SERVICE
+        if "service" not in document:
+            document["service.name"] = service
+    if field(document, "event.dataset") is None and "event" not in document:
+        document["event.dataset"] = tag
+    return daily_index("logs", service, seconds), document
+
+
+# Fields a degraded document keeps when Elasticsearch refused the full one (a mapping conflict).
+DEGRADED_FIELDS = ("@timestamp", "message", "log.level", "service.name", "trace.id", "span.id")
+
+
+def degraded_document(document: dict[str, Any], reason: str, original: str) -> dict[str, Any]:
+    """Core fields as text plus the whole original in `event.original`: searchable, not lost."""
+    kept: dict[str, Any] = {"@timestamp": document.get("@timestamp")}
+    for name in DEGRADED_FIELDS[1:]:
+        value = field(document, name)
+        if value is not None:
+            kept[name] = value if isinstance(value, str) else str(value)
+    timestamp = kept["@timestamp"]
+    if not isinstance(timestamp, str) or not timestamp[:4].isdigit():
+        kept["@timestamp"] = datetime.now(UTC).isoformat()
+    kept["event.original"] = original
+    kept["tags"] = ["pipeline.degraded"]
+    kept["pipeline.rejection"] = reason[:1000]
+    return kept

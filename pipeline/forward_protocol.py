@@ -1,0 +1,154 @@
+"""Fluentd Forward Protocol v1 messages, decoded into entries with their options.
+
+Modes: Message `[tag, time, record, option?]`, Forward `[tag, [[time, record], ...], option?]`,
+PackedForward `[tag, bin, option?]` (concatenated msgpack entries) and CompressedPackedForward
+(the same bin gzipped, `option.compressed == "gzip"`). Time is an integer, a float, or EventTime
+(msgpack ext type 0: big-endian uint32 seconds and uint32 nanoseconds).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+
+EVENT_TIME_EXT = 0
+
+
+class MalformedMessage(Exception):
+    """Input that is not a forward-protocol message; the connection that sent it is closed."""
+
+
+@dataclass(frozen=True)
+class EventTime:
+    seconds: int
+    nanoseconds: int
+
+
+@dataclass
+class Entry:
+    seconds: int
+    nanoseconds: int
+    record: dict[str, Any]
+
+
+@dataclass
+class Message:
+    tag: str
+    entries: list[Entry]
+    option: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chunk(self) -> str | None:
+        chunk = self.option.get("chunk")
+        return chunk if isinstance(chunk, str) and chunk else None
+
+
+def ext_hook(code: int, data: bytes) -> object:
+    if code == EVENT_TIME_EXT and len(data) == 8:
+        seconds, nanoseconds = struct.unpack(">II", data)
+        return EventTime(seconds, nanoseconds)
+    return msgpack.ExtType(code, data)
+
+
+def new_unpacker(max_frame_bytes: int) -> msgpack.Unpacker:
+    """A streaming unpacker that refuses any single message larger than `max_frame_bytes`."""
+    return msgpack.Unpacker(
+        raw=False,
+        max_buffer_size=max_frame_bytes,
+        ext_hook=ext_hook,
+        strict_map_key=False,
+        unicode_errors="surrogateescape",  # a str-typed packed blob round-trips
+    )
+
+
+def decode_message(message: object, max_frame_bytes: int) -> Message:
+    """Check a message's shape and return its entries; raise MalformedMessage with the reason."""
+    if not isinstance(message, list | tuple) or not 2 <= len(message) <= 4:
+        raise MalformedMessage(f"expected an array of 2 to 4 items, got {describe(message)}")
+    tag = message[0]
+    if not isinstance(tag, str):
+        raise MalformedMessage(f"the tag must be a string, got {describe(tag)}")
+    second = message[1]
+    if isinstance(second, list | tuple):  # Forward mode
+        option = option_of(message, 2)
+        entries = [entry_of(item) for item in second]
+    elif isinstance(second, bytes | str):  # PackedForward / CompressedPackedForward
+        option = option_of(message, 2)
+        packed = second.encode("utf-8", "surrogateescape") if isinstance(second, str) else second
+        if option.get("compressed") == "gzip":
+            packed = gunzip(packed, max_frame_bytes)
+        elif option.get("compressed") not in (None, "text"):
+            raise MalformedMessage(f"unknown compression {option.get('compressed')!r}")
+        entries = unpack_entries(packed, max_frame_bytes)
+    else:  # Message mode
+        if len(message) < 3:
+            raise MalformedMessage("a Message-mode message needs a tag, a time and a record")
+        option = option_of(message, 3)
+        entries = [entry_of((second, message[2]))]
+    size = option.get("size")
+    if isinstance(size, int) and size != len(entries):
+        raise MalformedMessage(f"option size says {size} entries but {len(entries)} came")
+    return Message(tag, entries, option)
+
+
+def option_of(message: list[Any] | tuple[Any, ...], position: int) -> dict[str, Any]:
+    if len(message) <= position or message[position] is None:
+        return {}
+    option = message[position]
+    if not isinstance(option, dict):
+        raise MalformedMessage(f"the option must be a map, got {describe(option)}")
+    if len(message) > position + 1:
+        raise MalformedMessage("extra items after the option")
+    return option
+
+
+def entry_of(item: object) -> Entry:
+    if not isinstance(item, list | tuple) or len(item) != 2:
+        raise MalformedMessage(f"an entry must be [time, record], got {describe(item)}")
+    time, record = item
+    if not isinstance(record, dict):
+        raise MalformedMessage(f"a record must be a map, got {describe(record)}")
+    if isinstance(time, EventTime):
+        return Entry(time.seconds, time.nanoseconds, record)
+    if isinstance(time, bool) or not isinstance(time, int | float) or time < 0:
+        raise MalformedMessage(f"a time must be an integer or EventTime, got {describe(time)}")
+    seconds = int(time)
+    return Entry(seconds, round((time - seconds) * 1e9), record)
+
+
+def unpack_entries(packed: bytes, max_frame_bytes: int) -> list[Entry]:
+    unpacker = new_unpacker(max(max_frame_bytes, len(packed)))
+    unpacker.feed(packed)
+    try:
+        return [entry_of(item) for item in unpacker]
+    except (ValueError, msgpack.UnpackException) as error:
+        raise MalformedMessage(f"packed entries are not valid msgpack: {error}") from error
+
+
+def gunzip(data: bytes, max_bytes: int) -> bytes:
+    """Decompress (possibly several concatenated) gzip members, refusing more than `max_bytes`."""
+    out: list[bytes] = []
+    total = 0
+    while data:
+        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        try:
+            chunk = inflater.decompress(data, max_bytes - total + 1)
+        except zlib.error as error:
+            raise MalformedMessage(f"the gzip data is corrupt: {error}") from error
+        total += len(chunk)
+        if total > max_bytes or inflater.unconsumed_tail:
+            raise MalformedMessage(f"gzip data expands beyond {max_bytes} bytes")
+        if not inflater.eof:
+            raise MalformedMessage("the gzip data is truncated")
+        out.append(chunk)
+        data = inflater.unused_data
+    return b"".join(out)
+
+
+def describe(value: object) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"

@@ -1,0 +1,151 @@
+"""The writer thread: buffer bytes to Elasticsearch bulk requests, retried until confirmed.
+
+The buffer's lines already are bulk lines with their ids, so a batch is sent as read. A batch is
+committed only when every record in it is indexed (or, refused twice, dead-lettered and counted),
+so a crash or an Elasticsearch outage at any moment means a resend with the same ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import httpx
+import orjson
+
+from pipeline import metrics
+from pipeline.buffer import Batch, DiskBuffer
+from pipeline.documents import degraded_document
+from pipeline.indices import install_templates, sweep_retention
+from pipeline.settings import PipelineSettings
+
+log = logging.getLogger("pipeline.writer")
+RETRYABLE_ITEM_STATUSES = {429, 500, 502, 503, 504}
+BULK_PATH = "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
+
+
+class ElasticsearchWriter(threading.Thread):
+    def __init__(self, settings: PipelineSettings, buffer: DiskBuffer) -> None:
+        super().__init__(name="elasticsearch-writer", daemon=True)
+        self.settings = settings
+        self.buffer = buffer
+        self.stopping = threading.Event()
+        self.client = httpx.Client(
+            base_url=settings.elasticsearch_url,
+            timeout=settings.request_timeout_seconds,
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+        self.dead_letters = settings.buffer_dir / "dead-letters.ndjson"
+        self._next_sweep = 0.0
+        self.templates_ready = False
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        backoff = self.settings.retry_initial_seconds
+        while not self.stopping.is_set():
+            try:
+                self.housekeeping()
+                batch = self.buffer.next_batch(
+                    self.settings.bulk_max_bytes, self.settings.bulk_max_documents, 0.5
+                )
+                metrics.BUFFER_BYTES.set(self.buffer.pending_bytes())
+                if batch is not None:
+                    self.index(batch)
+                    self.buffer.commit(batch)
+                    metrics.BUFFER_BYTES.set(self.buffer.pending_bytes())
+                backoff = self.settings.retry_initial_seconds
+            except httpx.HTTPError as error:
+                metrics.ELASTICSEARCH_UP.set(0)
+                metrics.BULK_RETRIES.labels(reason=type(error).__name__).inc()
+                log.warning("Elasticsearch unavailable (%s); retrying in %.1f s", error, backoff)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, self.settings.retry_max_seconds)
+        self.client.close()
+
+    def housekeeping(self) -> None:
+        """Templates before the first document; the retention sweep now and then."""
+        if not self.templates_ready:
+            ilm = install_templates(self.client, self.settings.retention_days)
+            self.templates_ready = True
+            log.info("index templates installed (ILM policy %s)", "applied" if ilm else "absent")
+        if time.monotonic() >= self._next_sweep:
+            deleted = sweep_retention(self.client, self.settings.retention_days)
+            metrics.INDICES_DELETED.inc(len(deleted))
+            if deleted:
+                log.info("retention sweep deleted %d indices: %s", len(deleted), deleted)
+            self._next_sweep = time.monotonic() + self.settings.sweep_interval_seconds
+
+    def index(self, batch: Batch) -> None:
+        """Send `batch` until every record is indexed or dead-lettered; HTTP errors propagate."""
+        body = batch.data
+        pending = batch.count
+        backoff = self.settings.retry_initial_seconds
+        while pending:
+            result = self.send_bulk(body)
+            if not result.get("errors"):
+                self.indexed(pending)
+                return
+            body, succeeded, finished = self.retry_body(body, result["items"])
+            self.indexed(succeeded)
+            pending -= finished
+            if pending:
+                metrics.BULK_RETRIES.labels(reason="item").inc()
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, self.settings.retry_max_seconds)
+
+    def send_bulk(self, body: bytes) -> dict[str, Any]:
+        metrics.BULK_REQUESTS.inc()
+        response = self.client.post(BULK_PATH, content=body)
+        if response.status_code in RETRYABLE_ITEM_STATUSES:
+            raise httpx.HTTPStatusError(
+                f"bulk answered {response.status_code}", request=response.request, response=response
+            )
+        response.raise_for_status()
+        metrics.ELASTICSEARCH_UP.set(1)
+        result: dict[str, Any] = orjson.loads(response.content)
+        return result
+
+    def indexed(self, count: int) -> None:
+        metrics.DOCUMENTS_INDEXED.inc(count)
+        metrics.LAST_INDEXED.set(time.time())
+
+    def retry_body(self, body: bytes, items: list[dict[str, Any]]) -> tuple[bytes, int, int]:
+        """The records to send again (refused ones degraded), how many succeeded, are done."""
+        lines = body.split(b"\n")
+        again: list[bytes] = []
+        succeeded = 0
+        dead = 0
+        for position, item in enumerate(items):
+            outcome = next(iter(item.values()))
+            status = int(outcome.get("status", 500))
+            action, source = lines[2 * position], lines[2 * position + 1]
+            if status < 300:
+                succeeded += 1
+            elif status in RETRYABLE_ITEM_STATUSES:
+                again += [action, source]
+            else:
+                reason = f"{outcome.get('error', {}).get('type')}: {outcome.get('error', {})}"
+                replacement = self.refused(action, source, reason)
+                if replacement is None:
+                    dead += 1
+                else:
+                    again += [action, replacement]
+        body = b"\n".join(again) + b"\n" if again else b""
+        return body, succeeded, succeeded + dead
+
+    def refused(self, action: bytes, source: bytes, reason: str) -> bytes | None:
+        """A refused document is retried once degraded; refused again, it is dead-lettered."""
+        document = orjson.loads(source)
+        if "pipeline.degraded" not in (document.get("tags") or []):
+            metrics.DOCUMENTS_DEGRADED.inc()
+            log.warning("document refused (%s); indexing it degraded", reason[:300])
+            return orjson.dumps(degraded_document(document, reason, source.decode()))
+        metrics.RECORDS_DROPPED.labels(reason="refused").inc()
+        log.error("degraded document refused too (%s); written to %s", reason, self.dead_letters)
+        with self.dead_letters.open("ab") as file:
+            file.write(action + b"\n" + source + b"\n")
+        return None
