@@ -51,6 +51,8 @@ class StackSettings(BaseSettings):
 
     router_port: int = 8080
     router_token: SecretStr | None = None
+    sandbox_port: int = Field(8099, description="PagerDuty / Slack / Jira stand-ins (HTTP)")
+    sandbox_smtp_port: int = Field(2525, description="the sandbox's SMTP sink")
 
     pipeline_metrics_port: int = Field(24231, description="the pipeline's /metrics")
     pipeline_forward_port: int = Field(24224, description="Fluentd forward protocol (TCP + UDP)")

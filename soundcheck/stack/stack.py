@@ -18,6 +18,8 @@ from soundcheck.stack.parts.mariadb import MariaDB
 from soundcheck.stack.parts.pipeline import Pipeline
 from soundcheck.stack.parts.prometheus import Alertmanager, Prometheus
 from soundcheck.stack.parts.redis import Redis
+from soundcheck.stack.parts.router import Router
+from soundcheck.stack.parts.sandbox import Sandbox
 from soundcheck.stack.ports import port_is_open
 
 PART_TYPES: tuple[type[Part], ...] = (
@@ -28,6 +30,8 @@ PART_TYPES: tuple[type[Part], ...] = (
     Pipeline,
     Prometheus,
     Alertmanager,
+    Sandbox,
+    Router,
 )
 PROBE_INTERVAL_SECONDS = 0.25
 

@@ -1,0 +1,231 @@
+"""The router's HTTP face: webhook, runbooks, health and metrics (FastAPI, served by uvicorn)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from router.auth import authorised
+from router.context import render_graph
+from router.ingest import IngestResult, ingest
+from router.metrics import (
+    ALERTS_DEDUPLICATED,
+    ALERTS_RECEIVED,
+    INGEST_SECONDS,
+    REGISTRY,
+    WEBHOOKS,
+    QueueDepthCollector,
+)
+from router.notifiers.base import Notifier
+from router.notifiers.email import EmailNotifier
+from router.notifiers.jira import JiraNotifier
+from router.notifiers.pagerduty import PagerDutyNotifier
+from router.notifiers.slack import SlackNotifier
+from router.payload import WebhookPayload
+from router.routing import load_routing_table
+from router.runbooks import render_index, render_runbook
+from router.settings import RouterSettings
+from router.store import Store
+from router.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+    """A 4xx/5xx body: a sentence saying what is wrong and what to do, never a stack trace."""
+    WEBHOOKS.labels(str(status)).inc()
+    headers = {"WWW-Authenticate": 'Bearer realm="soundcheck-router"'} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": "5"}
+    return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
+
+
+def make_notifiers(settings: RouterSettings) -> dict[str, Notifier]:
+    def graph(alert: dict[str, Any]) -> bytes | None:
+        return render_graph(settings, alert)
+
+    return {
+        "pagerduty": PagerDutyNotifier(settings),
+        "slack": SlackNotifier(settings, graph),
+        "jira": JiraNotifier(settings, graph),
+        "email": EmailNotifier(settings),
+    }
+
+
+def instrument(app: FastAPI) -> None:
+    """Tracing and request metrics from `instrumentation/` when that package is there."""
+    try:
+        module = importlib.import_module("instrumentation.asgi")
+    except ImportError:
+        return
+    module.instrument_fastapi(app)
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def create_app(settings: RouterSettings, start_worker: bool = True) -> FastAPI:
+    """Build the app; the routing table is checked here, so a bad table stops the start."""
+    table = load_routing_table(settings.routing_file, settings)
+    store = Store(settings.database_url)
+    store.create_schema()
+    worker = Worker(settings, store, make_notifiers(settings))
+    REGISTRY.register(QueueDepthCollector(store.queue_depth)) if not getattr(
+        REGISTRY, "_soundcheck_queue", False
+    ) else None
+    REGISTRY._soundcheck_queue = True  # type: ignore[attr-defined]  # register once per process
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if start_worker:
+            worker.start()
+        yield
+        if start_worker:
+            worker.stop()
+
+    app = FastAPI(
+        title="Soundcheck alert router",
+        version="1.0",
+        description="Alertmanager webhooks (v4) in; PagerDuty, Slack, Jira and e-mail out.",
+        lifespan=lifespan,
+    )
+    app.state.store, app.state.worker, app.state.table = store, worker, table
+    instrument(app)
+
+    @app.post(
+        "/alerts",
+        summary="Alertmanager webhook (payload version 4)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": WebhookPayload.model_json_schema(
+                            ref_template="#/components/schemas/{model}"
+                        )
+                    }
+                },
+            },
+            "security": [{"bearer": []}, {"basic": []}],
+        },
+        responses={
+            200: {"description": "persisted; every alert will be delivered"},
+            401: {"description": "no or wrong credentials"},
+            413: {"description": "body larger than the limit"},
+            422: {"description": "not an Alertmanager v4 payload; the body says which field"},
+            503: {"description": "could not persist; Alertmanager retries"},
+        },
+    )
+    async def receive_alerts(request: Request) -> Response:
+        if not authorised(request.headers.get("authorization"), settings):
+            return problem(
+                401,
+                "Missing or wrong credentials: send the router's bearer token "
+                "(Authorization: Bearer ...).",
+            )
+        try:
+            raw = await read_limited(request, settings.max_body_bytes)
+        except BodyTooLarge:
+            return problem(
+                413,
+                f"The body is larger than {settings.max_body_bytes} bytes; "
+                "lower max_alerts in Alertmanager's webhook_config.",
+            )
+        try:
+            payload = WebhookPayload.model_validate_json(raw)
+        except ValidationError as error:
+            problems = [
+                {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "problem": e["msg"]}
+                for e in error.errors(include_url=False, include_input=False)
+            ][:20]
+            return problem(
+                422, "This is not an Alertmanager webhook payload (version 4).", problems=problems
+            )
+        began = time.perf_counter()
+        try:
+            result: IngestResult = await run_in_threadpool(ingest, store, table, payload, raw)
+        except SQLAlchemyError:
+            log.exception("webhook.persist_failed")
+            return problem(503, "The router could not store the alerts; Alertmanager will retry.")
+        INGEST_SECONDS.observe(time.perf_counter() - began)
+        for alert in payload.alerts:
+            ALERTS_RECEIVED.labels(alert.status).inc()
+        ALERTS_DEDUPLICATED.inc(result.duplicate_events)
+        WEBHOOKS.labels("200").inc()
+        return JSONResponse(
+            {
+                "webhook_id": result.webhook_id,
+                "new_alert_events": result.new_events,
+                "duplicate_alert_events": result.duplicate_events,
+                "deliveries_planned": result.deliveries,
+            }
+        )
+
+    @app.get("/healthz", summary="liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="readiness: store reachable, worker running")
+    def readyz() -> Response:
+        checks: dict[str, str] = {}
+        try:
+            store.ping()
+            checks["store"] = "ok"
+        except SQLAlchemyError as error:
+            checks["store"] = f"unreachable: {type(error).__name__}"
+        checks["worker"] = "ok" if worker.thread.is_alive() or not start_worker else "stopped"
+        checks["routing_table"] = "ok"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/runbooks", response_class=HTMLResponse, summary="every runbook")
+    def runbooks_index() -> HTMLResponse:
+        return HTMLResponse(render_index(settings.runbooks_dir))
+
+    @app.get(
+        "/runbooks/{alertname}", response_class=HTMLResponse, summary="one alert's runbook as HTML"
+    )
+    def runbook(alertname: str) -> Response:
+        page = render_runbook(settings.runbooks_dir, alertname)
+        if page is None:
+            return HTMLResponse(
+                "<p>There is no runbook for this alert. "
+                "The runbooks are listed at <a href='/runbooks'>/runbooks</a>.</p>",
+                status_code=404,
+            )
+        return HTMLResponse(page)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, error: Exception) -> Response:
+        log.exception("router.unexpected_error")
+        return problem(500, "The router failed on this request; its log says why.")
+
+    return app

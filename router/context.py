@@ -1,0 +1,159 @@
+"""Context every message carries: runbook, dashboard, logs, silence and source links, and a graph.
+
+Links are built from the alert's own annotations first (the rule author knows best), then from the
+router's settings, so a message is never without somewhere to click.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+import httpx
+
+from router.settings import RouterSettings
+
+log = logging.getLogger(__name__)
+LOG_WINDOW_BEFORE_SECONDS = 15 * 60
+GRAPH_WINDOW_SECONDS = 3600
+
+
+def rison_string(text: str) -> str:
+    """A Rison string literal (Kibana's URL state): quoted, with ! and ' escaped."""
+    return "'" + text.replace("!", "!!").replace("'", "!'") + "'"
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.year > 1 else None
+
+
+def kibana_link(settings: RouterSettings, alert: dict[str, Any]) -> str:
+    """Discover filtered to the alert's service, from 15 min before it started to its end."""
+    labels = alert.get("labels", {})
+    service = labels.get("service") or labels.get("job") or labels.get("alertname", "")
+    start = _parse_time(alert.get("startsAt"))
+    end = _parse_time(alert.get("endsAt"))
+    start_iso = (
+        datetime.fromtimestamp(start.timestamp() - LOG_WINDOW_BEFORE_SECONDS).isoformat() + "Z"
+        if start
+        else "now-1h"
+    )
+    end_iso = (
+        end.isoformat().replace("+00:00", "Z") if end and end.timestamp() < time.time() else "now"
+    )
+    query = f'service.name:"{service}"'
+    global_state = f"(time:(from:{rison_string(start_iso)},to:{rison_string(end_iso)}))"
+    app_state = (
+        f"(index:{rison_string(settings.kibana_index_pattern)},"
+        f"query:(language:kuery,query:{rison_string(query)}))"
+    )
+    return (
+        f"{settings.kibana_url.rstrip('/')}/app/discover#/"
+        f"?_g={quote(global_state, safe='')}&_a={quote(app_state, safe='')}"
+    )
+
+
+def silence_link(external_url: str, labels: dict[str, str]) -> str:
+    """Alertmanager's new-silence form, pre-filled with the alert's labels."""
+    matchers = ",".join(
+        f'{name}="{value.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+        for name, value in sorted(labels.items())
+    )
+    return (
+        f"{external_url.rstrip('/')}/#/silences/new?{urlencode({'filter': '{' + matchers + '}'})}"
+    )
+
+
+def _http_url(value: str) -> str | None:
+    return value if urlsplit(value).scheme in ("http", "https") else None
+
+
+def links_for(settings: RouterSettings, alert: dict[str, Any], external_url: str) -> dict[str, str]:
+    labels = alert.get("labels", {})
+    annotations = alert.get("annotations", {})
+    alertname = labels.get("alertname", "unnamed")
+    links = {
+        "runbook": _http_url(annotations.get("runbook_url", ""))
+        or f"{settings.own_url()}/runbooks/{quote(alertname, safe='')}",
+        "dashboard": _http_url(
+            annotations.get("dashboard_url", "") or annotations.get("dashboard", "")
+        )
+        or settings.grafana_url,
+        "logs": kibana_link(settings, alert),
+    }
+    if _http_url(external_url):
+        links["silence"] = silence_link(external_url, labels)
+    source = _http_url(alert.get("generatorURL", ""))
+    if source:
+        links["source"] = source
+    return links
+
+
+def expression_of(generator_url: str) -> str | None:
+    """The PromQL expression in a Prometheus generatorURL (`/graph?g0.expr=...`)."""
+    values = parse_qs(urlsplit(generator_url).query).get("g0.expr")
+    return values[0] if values else None
+
+
+def render_graph(settings: RouterSettings, alert: dict[str, Any]) -> bytes | None:
+    """A PNG of the alert's expression over the last hour, from the real Prometheus; None if not."""
+    expression = expression_of(alert.get("generatorURL", ""))
+    if not expression or not settings.graphs:
+        return None
+    end = time.time()
+    try:
+        response = httpx.get(
+            f"{settings.prometheus_url.rstrip('/')}/api/v1/query_range",
+            params={
+                "query": expression,
+                "start": end - GRAPH_WINDOW_SECONDS,
+                "end": end,
+                "step": 15,
+            },
+            timeout=settings.target_timeout_seconds,
+        )
+        response.raise_for_status()
+        series = response.json()["data"]["result"]
+    except (httpx.HTTPError, ValueError, KeyError) as error:
+        log.warning("graph.query_failed", extra={"error": str(error)})
+        return None
+    return draw_series(alert.get("labels", {}).get("alertname", "alert"), expression, series)
+
+
+def draw_series(title: str, expression: str, series: list[dict[str, Any]]) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+    from matplotlib.dates import DateFormatter
+
+    figure, axes = pyplot.subplots(figsize=(8, 3.2), dpi=100)
+    try:
+        for item in series[:10]:
+            points = item.get("values", [])
+            times: Any = [datetime.fromtimestamp(float(t)) for t, _ in points]
+            values = [float(v) for _, v in points]
+            metric = item.get("metric", {})
+            name = ",".join(f"{k}={v}" for k, v in sorted(metric.items()))[:60] or "value"
+            axes.plot(times, values, label=name, linewidth=1.2)
+        if not series:
+            axes.text(0.5, 0.5, "no data in the last hour", ha="center", transform=axes.transAxes)
+        axes.set_title(f"{title}: {expression}"[:100], fontsize=9)
+        axes.xaxis.set_major_formatter(DateFormatter("%H:%M"))  # type: ignore[no-untyped-call]
+        axes.grid(alpha=0.3)
+        if series:
+            axes.legend(fontsize=7, loc="upper left")
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    finally:
+        pyplot.close(figure)
+    return buffer.getvalue()

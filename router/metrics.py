@@ -1,0 +1,67 @@
+"""The router's Prometheus metrics, defined once, in its own registry (served at /metrics)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+REGISTRY = CollectorRegistry()
+
+WEBHOOKS = Counter(
+    "router_webhooks_total",
+    "Webhook requests answered, by HTTP status code.",
+    ["code"],
+    registry=REGISTRY,
+)
+ALERTS_RECEIVED = Counter(
+    "router_alerts_received_total",
+    "Alerts in accepted webhooks, by status.",
+    ["status"],
+    registry=REGISTRY,
+)
+ALERTS_DEDUPLICATED = Counter(
+    "router_alerts_deduplicated_total",
+    "Alerts already stored (Alertmanager retry, repeat interval, HA twin): nothing sent again.",
+    registry=REGISTRY,
+)
+DELIVERIES = Counter(
+    "router_deliveries_total",
+    "Delivery attempts by target and result (delivered, retry, given_up, dead).",
+    ["target", "result"],
+    registry=REGISTRY,
+)
+DELIVERY_LATENCY = Histogram(
+    "router_delivery_latency_seconds",
+    "From webhook accepted to delivered at the target.",
+    ["target"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900),
+    registry=REGISTRY,
+)
+INGEST_SECONDS = Histogram(
+    "router_ingest_duration_seconds",
+    "Time to validate and persist one webhook.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+    registry=REGISTRY,
+)
+
+
+class QueueDepthCollector(Collector):
+    """Deliveries by state, read from the store at scrape time (so it is right after restarts)."""
+
+    def __init__(self, depth: Callable[[], dict[str, int]]) -> None:
+        self.depth = depth
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "router_queue_depth", "Deliveries in the store by state.", labels=["state"]
+        )
+        try:
+            counts = self.depth()
+        except Exception:  # a scrape must not fail because the store is briefly busy
+            counts = {}
+        for state in ("pending", "delivered", "given_up", "dead"):
+            family.add_metric([state], counts.get(state, 0))
+        yield family

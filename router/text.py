@@ -1,0 +1,52 @@
+"""Making label text inert for each target, and short enough for its limits.
+
+Labels come from anyone who can write a metric; they must never ping a Slack channel, render Jira
+markup, or change a JQL query.
+"""
+
+from __future__ import annotations
+
+import re
+
+ELLIPSIS = "…"
+_JIRA_SPECIAL = re.compile(r"([\\{}\[\]*_\-+^~|!#?()])")
+_SLACK_FORMATTING = re.compile(r"([*_~`>])")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def truncate(text: str, limit: int) -> str:
+    """At most `limit` characters, marked with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)] + ELLIPSIS
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three control characters, so `<!channel>` or `<url|x>` stay literal text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_mrkdwn_literal(text: str) -> str:
+    """Escaped, and formatting characters split by a zero-width space so *x* is not bold."""
+    return _SLACK_FORMATTING.sub(lambda m: m.group(1) + ZERO_WIDTH_SPACE, slack_escape(text))
+
+
+def jira_escape(text: str) -> str:
+    """Jira wiki markup: every special character backslash-escaped, so it renders as typed."""
+    return _JIRA_SPECIAL.sub(r"\\\1", text)
+
+
+def jql_string(value: str) -> str:
+    """A JQL string literal: quoted, with backslash and quotes escaped."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'")
+    escaped = escaped.replace("\n", " ").replace("\r", " ")
+    return f'"{escaped}"'
+
+
+def jira_label(text: str) -> str:
+    """A valid Jira label: no whitespace, at most 255 characters."""
+    return truncate(re.sub(r"\s+", "_", text.strip()) or "_", 255)

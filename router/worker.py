@@ -1,0 +1,227 @@
+"""The delivery worker: claims due deliveries, sends them, records outcomes, retries with backoff.
+
+Claims are leases in the store, so two routers on one database never send the same delivery at
+the same time, and a crashed router's work is taken up again. Per (target, destination, alert)
+deliveries go in order: a resolve waits for its trigger (it needs the Slack ts / Jira key).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from router.context import links_for
+from router.metrics import DELIVERIES, DELIVERY_LATENCY
+from router.notifiers.base import Notifier
+from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater
+from router.settings import RouterSettings
+from router.store import DEAD, DELIVERED, GIVEN_UP, PENDING, AlertEvent, Delivery, Store
+
+log = logging.getLogger(__name__)
+
+
+def backoff_seconds(attempts: int, initial: float, maximum: float) -> float:
+    """Exponential backoff with full jitter, so many failed deliveries do not retry in step."""
+    ceiling = min(maximum, initial * (2 ** max(0, attempts - 1)))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+class Worker:
+    def __init__(
+        self, settings: RouterSettings, store: Store, notifiers: dict[str, Notifier]
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.notifiers = notifiers
+        self.owner = settings.instance_name()
+        self.stopping = threading.Event()
+        self.pool = ThreadPoolExecutor(
+            max_workers=settings.worker_threads, thread_name_prefix="deliver"
+        )
+        self.thread = threading.Thread(target=self.run, name="delivery-worker", daemon=True)
+        self.busy: set[int] = set()
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        released = self.store.release_leases(self.owner)
+        if released:
+            log.info("worker.leases_released", extra={"count": released})
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                claimed = self.claim()
+            except Exception:
+                log.exception("worker.claim_failed")
+                claimed = []
+            for delivery_id in claimed:
+                with self.lock:
+                    self.busy.add(delivery_id)
+                self.pool.submit(self.attempt, delivery_id)
+            if not claimed:
+                self.stopping.wait(self.settings.poll_interval_seconds)
+
+    def claim(self) -> list[int]:
+        """Lease up to `worker_threads` due deliveries whose predecessors are all finished."""
+        now = time.time()
+        with self.lock:
+            free = self.settings.worker_threads - len(self.busy)
+        if free <= 0:
+            return []
+        earlier = aliased(Delivery)
+        blocked = exists().where(
+            earlier.target == Delivery.target,
+            earlier.destination == Delivery.destination,
+            earlier.identity == Delivery.identity,
+            earlier.state == PENDING,
+            earlier.id < Delivery.id,
+        )
+        with self.store.session() as session:
+            candidates = session.scalars(
+                select(Delivery.id)
+                .where(
+                    Delivery.state == PENDING,
+                    Delivery.next_attempt_at <= now,
+                    or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+                    ~blocked,
+                )
+                .order_by(Delivery.next_attempt_at, Delivery.id)
+                .limit(free)
+            ).all()
+            claimed = []
+            for delivery_id in candidates:
+                result = session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.id == delivery_id,
+                        Delivery.state == PENDING,
+                        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+                    )
+                    .values(lease_owner=self.owner, lease_until=now + self.settings.lease_seconds)
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(delivery_id)
+        return claimed
+
+    def attempt(self, delivery_id: int) -> None:
+        try:
+            self._attempt(delivery_id)
+        except Exception:
+            log.exception("worker.attempt_crashed", extra={"delivery_id": delivery_id})
+            self._record(delivery_id, RetryLater("the router failed while delivering; see its log"))
+        finally:
+            with self.lock:
+                self.busy.discard(delivery_id)
+
+    def _attempt(self, delivery_id: int) -> None:
+        with self.store.session() as session:
+            delivery = session.get(Delivery, delivery_id)
+            event = session.get(AlertEvent, delivery.event_id) if delivery else None
+            if delivery is None or event is None or delivery.state != PENDING:
+                return
+            interrupted = delivery.in_flight
+            delivery.in_flight = True  # on disk before we call out: a crash now is detectable
+            delivery.attempts += 1
+            target, destination, identity = delivery.target, delivery.destination, delivery.identity
+            route: dict[str, Any] = json.loads(delivery.route)
+            action, key = delivery.action, delivery.idempotency_key
+            alert: dict[str, Any] = json.loads(event.alert)
+            priority, group_key, external_url = event.priority, event.group_key, event.external_url
+        job = Job(
+            action=action,
+            alert=json.loads(json.dumps(alert, default=str)),
+            priority=priority,
+            group_key=group_key,
+            external_url=external_url,
+            route=route,
+            identity=identity,
+            delivery_key=key,
+            ref=self.store.get_ref(target, destination, identity),
+            interrupted=interrupted,
+            links=links_for(self.settings, alert, external_url),
+        )
+        outcome = self.notifiers[target].deliver(job)
+        if isinstance(outcome, Delivered) and outcome.ref:
+            self.store.put_ref(target, destination, identity, outcome.ref)
+        self._record(delivery_id, outcome)
+
+    def _record(self, delivery_id: int, outcome: Outcome) -> None:
+        now = time.time()
+        s = self.settings
+        with self.store.session() as session:
+            delivery = session.get(Delivery, delivery_id)
+            if delivery is None:
+                return
+            delivery.in_flight = False
+            delivery.lease_owner = None
+            delivery.lease_until = None
+            target = delivery.target
+            if isinstance(outcome, Delivered):
+                delivery.state, delivery.finished_at, delivery.last_error = (
+                    DELIVERED,
+                    now,
+                    outcome.note,
+                )
+                DELIVERIES.labels(target, "delivered").inc()
+                DELIVERY_LATENCY.labels(target).observe(now - delivery.accepted_at)
+                log.info("delivery.delivered", extra=self._fields(delivery))
+            elif isinstance(outcome, GiveUp):
+                delivery.state, delivery.finished_at, delivery.last_error = (
+                    GIVEN_UP,
+                    now,
+                    outcome.why,
+                )
+                DELIVERIES.labels(target, "given_up").inc()
+                log.warning("delivery.given_up", extra=self._fields(delivery))
+            else:
+                delay = backoff_seconds(
+                    delivery.attempts, s.backoff_initial_seconds, s.backoff_max_seconds
+                )
+                if outcome.after_seconds is not None:
+                    delay = max(outcome.after_seconds, 0.0)
+                delivery.last_error = outcome.why
+                if now + delay - delivery.created_at > s.dead_letter_after_seconds:
+                    delivery.state, delivery.finished_at = DEAD, now
+                    DELIVERIES.labels(target, "dead").inc()
+                    log.error("delivery.dead_lettered", extra=self._fields(delivery))
+                else:
+                    delivery.next_attempt_at = now + delay
+                    DELIVERIES.labels(target, "retry").inc()
+                    log.info(
+                        "delivery.retry_later",
+                        extra={**self._fields(delivery), "delay_seconds": round(delay, 2)},
+                    )
+
+    @staticmethod
+    def _fields(delivery: Delivery) -> dict[str, Any]:
+        return {
+            "delivery_id": delivery.id,
+            "target": delivery.target,
+            "action": delivery.action,
+            "attempts": delivery.attempts,
+            "reason": delivery.last_error,
+        }
+
+
+def pending_count(store: Store) -> int:
+    with store.session() as session:
+        return len(
+            session.scalars(select(Delivery.id).where(and_(Delivery.state == PENDING))).all()
+        )
+
+
+__all__ = ["DEAD", "Worker", "backoff_seconds", "pending_count"]

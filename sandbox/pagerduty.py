@@ -1,0 +1,112 @@
+"""PagerDuty Events API v2: `POST /v2/enqueue` → 202, 400 for an invalid event, 429 when limited.
+
+Incidents are kept by dedup key as PagerDuty does: a trigger on an open key adds to the incident,
+a resolve closes it, a trigger after that opens a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse, Response
+
+from sandbox.state import STATE, injected_fault
+
+router = APIRouter()
+SEVERITIES = {"critical", "error", "warning", "info"}
+incidents: list[dict[str, Any]] = []
+incidents_lock = threading.Lock()
+
+
+def invalid(*errors: str) -> JSONResponse:
+    return JSONResponse(
+        {"status": "invalid event", "message": "Event object is invalid", "errors": list(errors)},
+        status_code=400,
+    )
+
+
+def problems_of(event: Any) -> list[str]:
+    if not isinstance(event, dict):
+        return ["Event must be a JSON object."]
+    errors = []
+    if not isinstance(event.get("routing_key"), str) or len(event["routing_key"]) != 32:
+        errors.append("'routing_key' must be a 32 character string.")
+    action = event.get("event_action")
+    if action not in ("trigger", "acknowledge", "resolve"):
+        errors.append("'event_action' must be one of trigger, acknowledge, resolve.")
+    dedup = event.get("dedup_key")
+    if dedup is not None and (not isinstance(dedup, str) or len(dedup) > 255):
+        errors.append("'dedup_key' must be a string of at most 255 characters.")
+    if action in ("acknowledge", "resolve") and not dedup:
+        errors.append("'dedup_key' is required for acknowledge and resolve.")
+    if action == "trigger":
+        payload = event.get("payload")
+        if not isinstance(payload, dict):
+            errors.append("'payload' is required for trigger.")
+        else:
+            if not payload.get("summary") or len(str(payload["summary"])) > 1024:
+                errors.append("'payload.summary' is required, at most 1024 characters.")
+            if not payload.get("source"):
+                errors.append("'payload.source' is required.")
+            if payload.get("severity") not in SEVERITIES:
+                errors.append("'payload.severity' must be critical, error, warning or info.")
+    return errors
+
+
+def apply_event(event: dict[str, Any], dedup_key: str) -> None:
+    with incidents_lock:
+        open_one = next(
+            (i for i in incidents if i["dedup_key"] == dedup_key and i["status"] != "resolved"),
+            None,
+        )
+        action = event["event_action"]
+        if action == "trigger":
+            if open_one:
+                open_one["alerts"] += 1
+            else:
+                incidents.append(
+                    {
+                        "dedup_key": dedup_key,
+                        "status": "triggered",
+                        "summary": event["payload"]["summary"],
+                        "severity": event["payload"]["severity"],
+                        "alerts": 1,
+                        "links": event.get("links", []),
+                    }
+                )
+        elif open_one:
+            open_one["status"] = "resolved" if action == "resolve" else "acknowledged"
+
+
+@router.post("/v2/enqueue")
+async def enqueue(request: Request) -> Response:
+    fault = await injected_fault("pagerduty")
+    if fault is not None:
+        return fault
+    try:
+        event = json.loads(await request.body())
+    except ValueError:
+        return invalid("The body is not JSON.")
+    errors = problems_of(event)
+    if errors:
+        STATE.record("pagerduty", "rejected", event, errors=errors)
+        return invalid(*errors)
+    dedup_key = event.get("dedup_key") or f"sandbox-{STATE.counter + 1}"
+    apply_event(event, dedup_key)
+    STATE.record("pagerduty", event["event_action"], event, dedup_key=dedup_key)
+    return JSONResponse(
+        {"status": "success", "message": "Event processed", "dedup_key": dedup_key}, status_code=202
+    )
+
+
+def snapshot() -> list[dict[str, Any]]:
+    with incidents_lock:
+        return [dict(i) for i in incidents]
+
+
+def reset() -> None:
+    with incidents_lock:
+        incidents.clear()

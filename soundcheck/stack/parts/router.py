@@ -1,0 +1,75 @@
+"""The alert router (uvicorn), wired to Alertmanager's token file and, locally, to the sandbox.
+
+Every target address and secret can be overridden from the environment, so the same stack can
+point the router at the real PagerDuty, Slack and Jira.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import httpx
+
+from soundcheck import REPO_ROOT
+from soundcheck.stack.part import NotReady, Part
+from soundcheck.stack.parts.prometheus import ensure_router_token
+from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
+
+
+class Router(Part):
+    name = "router"
+
+    def port_settings(self) -> dict[str, int]:
+        return {"router_port": self.settings.router_port}
+
+    def address(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.router_port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "router"]
+
+    def prepare(self) -> None:
+        ensure_router_token(self.dir / "token", self.settings)
+
+    def environment(self) -> dict[str, str]:
+        s = self.settings
+        sandbox = f"http://{s.host}:{s.sandbox_port}"
+        defaults = {
+            "SOUNDCHECK_ROUTER_PAGERDUTY_URL": sandbox,
+            "SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING": SANDBOX_ROUTING_KEY,
+            "SOUNDCHECK_ROUTER_SLACK_URL": f"{sandbox}/slack/api/",
+            "SOUNDCHECK_ROUTER_SLACK_TOKEN": "xoxb-sandbox-token",
+            "SOUNDCHECK_ROUTER_JIRA_URL": f"{sandbox}/jira",
+            "SOUNDCHECK_ROUTER_JIRA_USER": "soundcheck",
+            "SOUNDCHECK_ROUTER_JIRA_TOKEN": "sandbox-token",
+            "SOUNDCHECK_ROUTER_SMTP_HOST": s.host,
+            "SOUNDCHECK_ROUTER_SMTP_PORT": str(s.sandbox_smtp_port),
+        }
+        forced = {
+            "PYTHONPATH": str(REPO_ROOT),
+            "SOUNDCHECK_ROUTER_HOST": s.host,
+            "SOUNDCHECK_ROUTER_PORT": str(s.router_port),
+            "SOUNDCHECK_ROUTER_TOKEN_FILE": str(self.dir / "token"),
+            "SOUNDCHECK_ROUTER_DATABASE_URL": f"sqlite:///{self.dir / 'router.db'}",
+            "SOUNDCHECK_ROUTER_PROMETHEUS_URL": f"http://{s.host}:{s.prometheus_port}",
+            "SOUNDCHECK_ROUTER_INSTANCE": f"local:{s.router_port}",
+        }
+        chosen = {name: os.environ.get(name, value) for name, value in defaults.items()}
+        return {**chosen, **forced}
+
+    def start(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.prepare()
+        self.process.start(self.command(), env=self.environment(), cwd=REPO_ROOT)
+
+    def probe(self) -> str:
+        try:
+            answer = httpx.get(f"{self.address()}/readyz", timeout=2.0)
+        except httpx.HTTPError as error:
+            raise NotReady(f"no answer from {self.address()}: {error}") from error
+        if answer.status_code != 200:
+            raise NotReady(
+                f"{self.address()}/readyz answered {answer.status_code}: {answer.text[:200]}"
+            )
+        return "router"
