@@ -54,12 +54,25 @@ class StackSettings(BaseSettings):
     sandbox_port: int = Field(8099, description="PagerDuty / Slack / Jira stand-ins (HTTP)")
     sandbox_smtp_port: int = Field(2525, description="the sandbox's SMTP sink")
 
+    booking_port: int = 8000
+    booking_admin_token: SecretStr | None = Field(
+        None, description="bearer token of the booking admin API; else made into its part dir"
+    )
     pipeline_metrics_port: int = Field(24231, description="the pipeline's /metrics")
     pipeline_forward_port: int = Field(24224, description="Fluentd forward protocol (TCP + UDP)")
     pipeline_otlp_port: int = Field(4318, description="OTLP/HTTP /v1/traces")
     pipeline_buffer_max_bytes: int = Field(
         512 * 1024 * 1024, description="unindexed bytes the pipeline holds before back-pressure"
     )
+
+    # Exporters Prometheus scrapes (issue 6); the JMX agent runs inside the Kafka JVM.
+    redis_exporter_port: int = 9121
+    mysqld_exporter_port: int = 9104
+    mysqld_exporter_user: str = "exporter"
+    mysqld_exporter_password: SecretStr = SecretStr("exporter")
+    node_exporter_port: int = 9100
+    elasticsearch_exporter_port: int = 9114
+    kafka_jmx_exporter_port: int = 7071
 
     java_home: Path | None = Field(None, description="a JDK/JRE 17+; else JAVA_HOME, else PATH")
     maven_args: str = Field("", description="extra mvn arguments, e.g. '-s mirror-settings.xml'")

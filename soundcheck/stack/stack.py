@@ -12,7 +12,9 @@ from typing import Protocol
 from soundcheck.settings import StackSettings
 from soundcheck.stack.errors import StackError, StartFailed
 from soundcheck.stack.part import NotReady, Part, PartStatus, State
+from soundcheck.stack.parts.booking import Booking
 from soundcheck.stack.parts.elasticsearch import Elasticsearch
+from soundcheck.stack.parts.exporters import EXPORTER_TYPES
 from soundcheck.stack.parts.kafka import Kafka
 from soundcheck.stack.parts.mariadb import MariaDB
 from soundcheck.stack.parts.pipeline import Pipeline
@@ -28,6 +30,8 @@ PART_TYPES: tuple[type[Part], ...] = (
     Kafka,
     Elasticsearch,
     Pipeline,
+    Booking,
+    *EXPORTER_TYPES,
     Prometheus,
     Alertmanager,
     Sandbox,

@@ -1,0 +1,55 @@
+"""`python -m booking_app COMMAND`: serve | worker | migrate | seed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from booking_app.settings import load_settings
+
+
+def fresh_metrics_dir() -> None:
+    """Metric files of a previous run must not count (prometheus_client multiprocess mode).
+
+    Done before anything imports `instrumentation.metrics`, which opens its files at import.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="booking_app", description=__doc__)
+    parser.add_argument("command", choices=["serve", "worker", "migrate", "seed"])
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if args.command == "worker":
+        from booking_app.worker import run_worker
+
+        run_worker()
+        return 0
+    if args.command == "serve":
+        fresh_metrics_dir()
+    from booking_app import schema
+
+    schema.wait_for_database(settings)
+    schema.migrate(settings)
+    if args.command == "migrate":
+        return 0
+    seeded = schema.seed_if_empty(settings)
+    if args.command == "seed":
+        print("seeded" if seeded else "the database already has data; nothing seeded")
+        return 0
+    # serve: the schema is current and the data seeded; gunicorn takes over this process.
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    argv = [gunicorn, "--config", "python:booking_app.gunicorn_conf"]
+    os.execv(gunicorn, argv)  # noqa: S606 - an argv list, no shell
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Errors a client sees: each has an HTTP status, a stable code and a sentence saying what to do."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.code, "message": self.message}
+
+
+class InvalidRequest(ApiError):
+    status = 400
+    code = "invalid_request"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+
+
+class PaymentRequired(ApiError):
+    status = 402
+    code = "insufficient_points"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "queue_token_not_active"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+class SeatTaken(Conflict):
+    code = "seat_taken"
+
+
+class SeatBusy(Conflict):
+    """Someone else holds the seat's lock longer than we may wait: for the client, taken."""
+
+    code = "seat_busy"
+
+
+class Unavailable(ApiError):
+    status = 503
+    code = "unavailable"
+
+
+class DatabaseBusy(Unavailable):
+    code = "database_busy"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message or "The service has no free database connection right now. Retry in a second."
+        )

@@ -1,0 +1,54 @@
+"""gunicorn settings for the booking service; the master also runs the background worker.
+
+gthread workers: a request mostly waits (lock retries, MariaDB, Redis), so threads give the
+concurrency a contended seat needs without a process per waiting client. The master starts
+`python -m booking_app worker` (relay, consumers, timers) once it is ready and stops it on exit;
+both live in the process group the stack stops as a whole.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+bind = os.environ.get("BOOKING_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("BOOKING_WORKERS", "3"))
+worker_class = "gthread"
+threads = int(os.environ.get("BOOKING_THREADS", "16"))
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+accesslog = None
+wsgi_app = "booking_app.wsgi:app"
+# Several gunicorns run side by side (stacks, tests): none needs the shared control socket.
+control_socket_disable = True
+
+_background: list[subprocess.Popen[bytes]] = []
+
+
+def when_ready(server: Any) -> None:
+    if os.environ.get("BOOKING_RUN_WORKER", "1") == "1":
+        _background.append(subprocess.Popen([sys.executable, "-m", "booking_app", "worker"]))
+
+
+def on_exit(server: Any) -> None:
+    for process in _background:
+        process.terminate()
+    for process in _background:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A gunicorn worker died: its multiprocess metric files must stop counting as live."""
+    try:
+        from instrumentation import metrics
+    except ImportError:
+        return
+    mark_dead = getattr(metrics, "mark_process_dead", None)
+    if mark_dead is not None:
+        mark_dead(worker.pid)

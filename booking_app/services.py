@@ -1,0 +1,38 @@
+"""The per-process singletons the request handlers and the worker share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from booking_app.cache import ReadCache
+from booking_app.db import Database
+from booking_app.locks import DistributedLock, LockTimings
+from booking_app.redis_store import RedisStore
+from booking_app.settings import BookingSettings, load_settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: BookingSettings
+    db: Database
+    redis: RedisStore
+    lock: DistributedLock
+    cache: ReadCache
+
+
+def build_services(settings: BookingSettings) -> Services:
+    store = RedisStore(settings)
+    timings = LockTimings(settings.lock_ttl_ms, settings.lock_wait_ms, settings.lock_retry_ms)
+    return Services(
+        settings=settings,
+        db=Database(settings),
+        redis=store,
+        lock=DistributedLock(store, timings),
+        cache=ReadCache(store, settings.cache_ttl_seconds),
+    )
+
+
+@cache
+def services() -> Services:
+    return build_services(load_settings())

@@ -1,0 +1,74 @@
+"""The booking service's settings: addresses, pool sizes and every timing tests shorten.
+
+Read from `BOOKING_*` environment variables; the stack part (`soundcheck/stack/parts/booking.py`)
+sets the addresses from the stack settings, so one stack's service never talks to another's.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BookingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOOKING_", extra="ignore")
+
+    # --- addresses -----------------------------------------------------------------------
+    database_url: SecretStr = SecretStr(
+        "mysql+pymysql://soundcheck:soundcheck@127.0.0.1:3306/soundcheck"
+    )
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6379
+    redis_db: int = Field(0, description="a separate database number isolates a test instance")
+    redis_sentinels: str = Field(
+        "", description="comma-separated host:port of Redis Sentinels; empty = plain Redis"
+    )
+    redis_sentinel_master: str = "soundcheck"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = Field("", description="prefixes topics and consumer groups")
+    admin_token: SecretStr = Field(
+        SecretStr(""), description="bearer token of the admin API; empty disables the admin API"
+    )
+
+    # --- queue (B1) ----------------------------------------------------------------------
+    max_active_tokens: int = 50
+    activation_interval_seconds: float = 10.0
+    active_token_ttl_seconds: float = 600.0
+
+    # --- cache (B2) ----------------------------------------------------------------------
+    cache_ttl_seconds: float = Field(5.0, description="bounds staleness if an eviction is lost")
+
+    # --- locks (B3, plan 4-2) ------------------------------------------------------------
+    lock_ttl_ms: int = 3000
+    lock_wait_ms: int = 2000
+    lock_retry_ms: int = 30
+    hold_ttl_seconds: float = Field(300.0, description="an unpaid reservation expires after")
+    hold_sweep_interval_seconds: float = 1.0
+
+    # --- circuit breaker around Redis (B8, plan 4-4) ---------------------------------------
+    redis_timeout_seconds: float = 3.0
+    breaker_error_threshold_percent: float = 50.0
+    breaker_reset_seconds: float = 30.0
+    breaker_volume_threshold: int = 10
+    breaker_window_seconds: float = 10.0
+
+    # --- database pool (B10, plan 4-2) ----------------------------------------------------
+    pool_size: int = 30
+    pool_max_overflow: int = 0
+    pool_queue_limit: int = 100
+    pool_acquire_timeout_seconds: float = 5.0
+
+    # --- events (B7) ---------------------------------------------------------------------
+    relay_interval_seconds: float = 0.2
+    relay_batch_size: int = 200
+    kafka_delivery_timeout_ms: int = 10000
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+@cache
+def load_settings() -> BookingSettings:
+    return BookingSettings()

@@ -1,0 +1,211 @@
+"""The waiting queue (B1): tokens wait, at most `max_active_tokens` are ACTIVE at a time.
+
+Activation runs on a timer in the worker and, at once, on the events that free a place: a
+completed payment, an expired token or reservation (plan 4-5). It locks the single `queue_state`
+row, so activations in several processes never overshoot the maximum between them.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from booking_app import telemetry
+from booking_app.db import utcnow
+from booking_app.errors import Forbidden, NotFound
+from booking_app.models import queue_state, queue_tokens
+from booking_app.services import Services
+
+log = logging.getLogger("booking_app.queue")
+
+WAITING, ACTIVE, EXPIRED = "WAITING", "ACTIVE", "EXPIRED"
+
+
+@dataclass(frozen=True)
+class TokenView:
+    token: str
+    user_id: str
+    status: str
+    position: int
+
+    def as_json(self) -> dict[str, object]:
+        return {"tokenValue": self.token, "status": self.status, "position": self.position}
+
+
+def _position(conn: Connection, token_id: int, status: str) -> int:
+    if status != WAITING:
+        return 0
+    ahead = conn.execute(
+        select(func.count())
+        .select_from(queue_tokens)
+        .where(queue_tokens.c.status == WAITING, queue_tokens.c.id <= token_id)
+    ).scalar_one()
+    return int(ahead)
+
+
+def issue_token(svc: Services, user_id: str) -> TokenView:
+    """A user's live token (an existing one is returned again), activated now if there is room."""
+    with svc.db.transaction() as conn:
+        existing = conn.execute(
+            select(queue_tokens.c.id, queue_tokens.c.token, queue_tokens.c.status)
+            .where(
+                queue_tokens.c.user_id == user_id,
+                queue_tokens.c.status.in_((WAITING, ACTIVE)),
+            )
+            .order_by(queue_tokens.c.id.desc())
+            .limit(1)
+        ).first()
+        if existing is None:
+            token = secrets.token_hex(16)
+            conn.execute(
+                insert(queue_tokens).values(
+                    token=token, user_id=user_id, status=WAITING, created_at=utcnow()
+                )
+            )
+    if existing is None:
+        activate_tokens(svc, trigger="issue", only_if_room=True)
+    else:
+        token = existing.token
+    return token_status(svc, token)
+
+
+def token_status(svc: Services, token: str) -> TokenView:
+    with svc.db.transaction() as conn:
+        row = conn.execute(
+            select(
+                queue_tokens.c.id,
+                queue_tokens.c.user_id,
+                queue_tokens.c.status,
+                queue_tokens.c.expires_at,
+            ).where(queue_tokens.c.token == token)
+        ).first()
+        if row is None:
+            raise NotFound("This queue token does not exist. Ask for a new one: POST /queue/token.")
+        status = row.status
+        if status == ACTIVE and row.expires_at is not None and row.expires_at < utcnow():
+            status = EXPIRED  # the timer marks it soon; never report it as usable meanwhile
+        return TokenView(token, row.user_id, status, _position(conn, row.id, status))
+
+
+def require_active(svc: Services, token: str | None, user_id: str | None = None) -> TokenView:
+    """The caller's ACTIVE token, or a 403 that says what to do."""
+    if not token:
+        raise Forbidden(
+            "This API needs an ACTIVE queue token in the X-Queue-Token header. "
+            "Get one with POST /queue/token and wait until its status is ACTIVE."
+        )
+    try:
+        view = token_status(svc, token)
+    except NotFound:
+        raise Forbidden(
+            "The X-Queue-Token header holds an unknown token. Get one with POST /queue/token."
+        ) from None
+    ensure_active(view)
+    if user_id is not None and view.user_id != user_id:
+        raise Forbidden("The queue token belongs to another user; use your own token.")
+    return view
+
+
+def ensure_active(view: TokenView) -> None:
+    if view.status != ACTIVE:
+        raise Forbidden(
+            f"Your queue token is {view.status}, not ACTIVE"
+            + (f" (position {view.position})" if view.status == WAITING else "")
+            + ". Wait for it to become ACTIVE (GET /queue/status), or get a new one."
+        )
+
+
+def known_token(svc: Services, token: str | None) -> TokenView:
+    """The caller's token in any state (a payment retry may come after the token expired)."""
+    if not token:
+        raise Forbidden(
+            "This API needs your queue token in the X-Queue-Token header. "
+            "Get one with POST /queue/token."
+        )
+    try:
+        return token_status(svc, token)
+    except NotFound:
+        raise Forbidden(
+            "The X-Queue-Token header holds an unknown token. Get one with POST /queue/token."
+        ) from None
+
+
+def expire_token(svc: Services, token: str) -> None:
+    """The user is done (payment completed): free the place and let the next one in."""
+    with svc.db.transaction() as conn:
+        conn.execute(
+            update(queue_tokens)
+            .where(queue_tokens.c.token == token, queue_tokens.c.status == ACTIVE)
+            .values(status=EXPIRED, expires_at=utcnow())
+        )
+    activate_tokens(svc, trigger="payment_completed")
+
+
+def activate_tokens(svc: Services, trigger: str, only_if_room: bool = False) -> int:
+    """Expire overdue ACTIVE tokens and activate the oldest WAITING ones up to the maximum."""
+    settings = svc.settings
+    with svc.db.transaction() as conn:
+        if only_if_room:
+            active = _count(conn, ACTIVE)
+            if active >= settings.max_active_tokens:
+                return 0
+        conn.execute(select(queue_state.c.id).where(queue_state.c.id == 1).with_for_update())
+        now = utcnow()
+        expired = conn.execute(
+            update(queue_tokens)
+            .where(queue_tokens.c.status == ACTIVE, queue_tokens.c.expires_at < now)
+            .values(status=EXPIRED)
+        ).rowcount
+        room = settings.max_active_tokens - _count(conn, ACTIVE)
+        ids: list[int] = []
+        if room > 0:
+            ids = list(
+                conn.execute(
+                    select(queue_tokens.c.id)
+                    .where(queue_tokens.c.status == WAITING)
+                    .order_by(queue_tokens.c.id)
+                    .limit(room)
+                ).scalars()
+            )
+        if ids:
+            conn.execute(
+                update(queue_tokens)
+                .where(queue_tokens.c.id.in_(ids), queue_tokens.c.status == WAITING)
+                .values(
+                    status=ACTIVE,
+                    activated_at=now,
+                    expires_at=now + timedelta(seconds=settings.active_token_ttl_seconds),
+                )
+            )
+        conn.execute(
+            update(queue_state).where(queue_state.c.id == 1).values(last_activation_at=now)
+        )
+        waiting = _count(conn, WAITING)
+        active_now = _count(conn, ACTIVE)
+    telemetry.queue_waiting_tokens(waiting)
+    telemetry.queue_active_tokens(active_now)
+    if ids or expired:
+        telemetry.tokens_activated(len(ids), trigger)
+        log.info(
+            "queue tokens activated",
+            extra={
+                "event": "queue.tokens.activated",
+                "queue.activated": len(ids),
+                "queue.expired": expired,
+                "queue.waiting": waiting,
+                "queue.trigger": trigger,
+            },
+        )
+    return len(ids)
+
+
+def _count(conn: Connection, status: str) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).select_from(queue_tokens).where(queue_tokens.c.status == status)
+        ).scalar_one()
+    )

@@ -1,0 +1,87 @@
+"""The booking service: gunicorn (several gthread workers) plus its background worker process.
+
+`python -m booking_app serve` waits for MariaDB, applies the Alembic migrations, seeds an empty
+database, then becomes gunicorn; gunicorn's master starts `python -m booking_app worker` (outbox
+relay, Kafka consumers, activation and expiry timers). Addresses come from the stack settings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import httpx
+
+from soundcheck import REPO_ROOT
+from soundcheck.settings import StackSettings
+from soundcheck.stack.part import NotReady, Part
+
+
+def ensure_admin_token(path: Path, settings: StackSettings) -> str:
+    """The admin API's bearer token: from SOUNDCHECK_BOOKING_ADMIN_TOKEN, else made once (0600)."""
+    wanted = settings.booking_admin_token
+    if wanted is not None:
+        return wanted.get_secret_value()
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as token_file:
+        token_file.write(token)
+    return token
+
+
+def booking_environment(settings: StackSettings, directory: Path, port: int) -> dict[str, str]:
+    """What a booking process needs to find this stack's MariaDB, Redis, Kafka and pipeline."""
+    s = settings
+    password = s.mariadb_password.get_secret_value()
+    env = {
+        "PYTHONPATH": str(REPO_ROOT),
+        "BOOKING_BIND": f"{s.host}:{port}",
+        "BOOKING_DATABASE_URL": (
+            f"mysql+pymysql://{s.mariadb_user}:{password}@{s.host}:{s.mariadb_port}/"
+            f"{s.mariadb_database}?charset=utf8mb4"
+        ),
+        "BOOKING_REDIS_HOST": s.host,
+        "BOOKING_REDIS_PORT": str(s.redis_port),
+        "BOOKING_KAFKA_BOOTSTRAP": f"{s.host}:{s.kafka_port}",
+        "BOOKING_ADMIN_TOKEN": ensure_admin_token(directory / "admin_token", s),
+        "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
+        "SOUNDCHECK_SERVICE_NAME": "booking",
+        "SOUNDCHECK_OTLP_ENDPOINT": f"http://{s.host}:{s.pipeline_otlp_port}",
+        "SOUNDCHECK_FLUENT_HOST": s.host,
+        "SOUNDCHECK_FLUENT_PORT": str(s.pipeline_forward_port),
+    }
+    return env
+
+
+class Booking(Part):
+    name = "booking"
+
+    def port_settings(self) -> dict[str, int]:
+        return {"booking_port": self.settings.booking_port}
+
+    def address(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.booking_port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "booking_app", "serve"]
+
+    def environment(self) -> dict[str, str]:
+        return booking_environment(self.settings, self.dir, self.settings.booking_port)
+
+    def start(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.process.start(self.command(), env=self.environment(), cwd=REPO_ROOT)
+
+    def probe(self) -> str:
+        try:
+            answer = httpx.get(f"{self.address()}/health", timeout=2.0)
+        except httpx.HTTPError as error:
+            raise NotReady(f"no answer from {self.address()}: {error}") from error
+        if answer.status_code != 200:
+            raise NotReady(f"{self.address()}/health answered {answer.status_code}")
+        return "booking_app"
