@@ -1,0 +1,78 @@
+"""Fixtures for the pipeline against the real stack: addresses, a unique service per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from rich.console import Console
+
+from soundcheck.progress import PlainProgress
+from soundcheck.settings import StackSettings
+from soundcheck.stack.part import State
+from soundcheck.stack.stack import Stack
+
+PIPELINE_PARTS = ["elasticsearch", "pipeline"]
+LENIENT = {"ignore_unavailable": "true", "allow_no_indices": "true"}
+
+
+@pytest.fixture(scope="session")
+def stack(settings: StackSettings) -> Iterator[Stack]:
+    """The parts the pipeline needs (Elasticsearch and the pipeline), through the Stack API.
+
+    Narrower than the session-wide stack so these tests depend on nothing else; parts already
+    running (e.g. started by the whole-stack fixture) are reused and left running.
+    """
+    stack = Stack(settings)
+    running = {s.name for s in stack.status(PIPELINE_PARTS) if s.state is State.RUNNING}
+    stack.up(PIPELINE_PARTS, progress=PlainProgress(Console(file=sys.stderr)))
+    yield stack
+    started = [name for name in PIPELINE_PARTS if name not in running]
+    if started and os.environ.get("SOUNDCHECK_KEEP_STACK") != "1":
+        stack.stop(started)
+
+
+@pytest.fixture
+def es(settings: StackSettings, stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=f"http://{settings.host}:{settings.elasticsearch_port}", timeout=30
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def service() -> str:
+    """A service name no other test (or run) uses, so its indices hold only this test's data."""
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def forward_address(settings: StackSettings, stack: Stack) -> tuple[str, int]:
+    return settings.host, settings.pipeline_forward_port
+
+
+@pytest.fixture
+def pipeline_url(settings: StackSettings, stack: Stack) -> str:
+    return f"http://{settings.host}:{settings.pipeline_otlp_port}"
+
+
+def search(es: httpx.Client, index: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = es.post(
+        f"/{index}/_search",
+        params={"ignore_unavailable": "true", "allow_no_indices": "true"},
+        json=body,
+    )
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def sources(es: httpx.Client, index: str, size: int = 10_000) -> list[dict[str, Any]]:
+    es.post(f"/{index}/_refresh", params=LENIENT)
+    hits = search(es, index, {"size": size, "sort": ["_doc"]})["hits"]["hits"]
+    return [hit["_source"] for hit in hits]
