@@ -1,0 +1,260 @@
+"""Structured logs (SPEC O3): ECS JSON lines on stdout and shipped over the forward protocol.
+
+`configure_logging(service_name)` once at process start. Then log as usual, naming the plan's
+event in `extra`:
+
+    log.info("seat reserved", extra={"event": "reservation.created", "reservation.id": 7})
+    log_event(log, logging.WARNING, "distributed_lock.acquisition_failed", key="seat:9")
+
+Every line carries `trace.id`/`span.id` of the span active when it was logged (none outside a
+span), `event.action` = the event name, `service.name`, `log.level`. Secrets never reach a handler
+(`redaction.py`), and the forward handler never blocks (`shipper.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from opentelemetry import trace
+
+from instrumentation.redaction import (
+    redact_text,
+    redact_value,
+    register_secret,
+    register_secrets_from_environment,
+)
+from instrumentation.settings import TelemetrySettings, load_settings
+from instrumentation.shipper import ForwardShipper
+
+ECS_VERSION = "8.11.0"
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD_ATTRIBUTES = frozenset(
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
+    | {"message", "asctime", "taskName", "trace_id", "span_id", "redacted", "ecs_document"}
+)
+_LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+_MARKER = "_soundcheck_instrumentation"
+
+__all__ = ["LoggingSetup", "configure_logging", "log_event", "register_secret"]
+
+
+def log_event(
+    logger: logging.Logger,
+    level: int,
+    event: str,
+    message: str | None = None,
+    *,
+    exc_info: bool = False,
+    **fields: Any,
+) -> None:
+    """Log one of the plan's events with its fields (`log_event(log, INFO, "kafka.message.sent",
+    topic="payments")`). The message defaults to the event name."""
+    if logger.isEnabledFor(level):
+        logger.log(level, message or event, extra={"event": event, **fields}, exc_info=exc_info)
+
+
+# --- record creation: trace ids and message redaction for every handler ---------------------
+
+
+def _install_record_factory() -> None:
+    """Wrap the LogRecord factory once: the active span's ids are read in the logging thread,
+    and the formatted message is redacted before any handler (ours or anyone's) sees it."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, _MARKER, False):
+        return
+    make: Callable[..., logging.LogRecord] = current
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            record.trace_id = format(context.trace_id, "032x")
+            record.span_id = format(context.span_id, "016x")
+        else:
+            record.trace_id = record.span_id = None
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg = redact_text(message)
+        record.args = None
+        return record
+
+    setattr(factory, _MARKER, True)
+    logging.setLogRecordFactory(factory)
+
+
+class RedactionFilter(logging.Filter):
+    """Masks secret-named `extra` fields and exception text; attached to every handler we own
+    (the record factory already cleaned the message)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "redacted", False):
+            return True
+        for name in list(record.__dict__):
+            if name not in _STANDARD_ATTRIBUTES and not name.startswith("_"):
+                record.__dict__[name] = redact_value(name, record.__dict__[name])
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        record.redacted = True
+        return True
+
+
+# --- the ECS document ------------------------------------------------------------------------
+
+
+class EcsDocuments:
+    """Builds (once per record, shared by all our handlers) the ECS document of a record."""
+
+    def __init__(self, service_name: str, environment: str) -> None:
+        self.service_name = service_name
+        self.environment = environment
+        self.dataset = f"{service_name}.log"
+
+    def document(self, record: logging.LogRecord) -> dict[str, Any]:
+        cached: dict[str, Any] | None = getattr(record, "ecs_document", None)
+        if cached is not None:
+            return cached
+        moment = datetime.fromtimestamp(record.created, UTC)
+        document: dict[str, Any] = {
+            "@timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z",
+            "log.level": _LEVEL_NAMES.get(record.levelname, record.levelname),
+            "message": record.msg if isinstance(record.msg, str) else str(record.msg),
+            "ecs.version": ECS_VERSION,
+            "service.name": self.service_name,
+            "service.environment": self.environment,
+            "event.dataset": self.dataset,
+            "log.logger": record.name,
+            "log.origin.file.name": record.filename,
+            "log.origin.file.line": record.lineno,
+            "log.origin.function": record.funcName,
+            "process.pid": record.process,
+            "process.thread.name": record.threadName,
+        }
+        trace_id = getattr(record, "trace_id", None)
+        if trace_id:
+            document["trace.id"] = trace_id
+            document["span.id"] = getattr(record, "span_id", None)
+        for name, value in record.__dict__.items():
+            if name in _STANDARD_ATTRIBUTES or name.startswith("_"):
+                continue
+            if name == "event":
+                document["event.action"] = value
+            else:
+                document[name] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            document["error.type"] = record.exc_info[0].__name__
+            document["error.message"] = redact_text(str(record.exc_info[1]))
+        if record.exc_text:
+            document["error.stack_trace"] = record.exc_text
+        record.ecs_document = document
+        return document
+
+
+class EcsJsonFormatter(logging.Formatter):
+    """One ECS JSON object per line."""
+
+    def __init__(self, documents: EcsDocuments) -> None:
+        super().__init__()
+        self.documents = documents
+
+    def format(self, record: logging.LogRecord) -> str:
+        return orjson.dumps(self.documents.document(record), default=str).decode()
+
+
+class ForwardHandler(logging.Handler):
+    """Hands each record's ECS document to the shipper; returns at once, whatever the network."""
+
+    def __init__(self, documents: EcsDocuments, shipper: ForwardShipper) -> None:
+        super().__init__()
+        self.documents = documents
+        self.shipper = shipper
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.shipper.submit(self.documents.document(record), record.created)
+        except Exception:  # a logging handler must never raise into the caller
+            self.handleError(record)
+
+    def close(self) -> None:
+        self.shipper.close()
+        super().close()
+
+
+class LoggingSetup:
+    """What `configure_logging` installed (tests and shutdown code use it)."""
+
+    def __init__(self, settings: TelemetrySettings, handlers: list[logging.Handler]) -> None:
+        self.settings = settings
+        self.handlers = handlers
+
+    @property
+    def shipper(self) -> ForwardShipper | None:
+        for handler in self.handlers:
+            if isinstance(handler, ForwardHandler):
+                return handler.shipper
+        return None
+
+    def close(self) -> None:
+        root = logging.getLogger()
+        for handler in self.handlers:
+            root.removeHandler(handler)
+            handler.close()
+
+
+_configure_lock = threading.Lock()
+_current: LoggingSetup | None = None
+
+
+def configure_logging(
+    service_name: str | None = None, settings: TelemetrySettings | None = None
+) -> LoggingSetup:
+    """Route the root logger to ECS JSON on stdout and to the forward receiver.
+
+    Safe to call again (tests, reloads): the previous handlers are closed and replaced.
+    With `SOUNDCHECK_INSTRUMENTATION=off` only the stdout lines remain.
+    """
+    global _current
+    settings = settings or load_settings()
+    service = service_name or settings.service_name
+    register_secrets_from_environment()
+    _install_record_factory()
+    documents = EcsDocuments(service, settings.service_environment)
+    handlers: list[logging.Handler] = []
+    if settings.log_stdout:
+        stdout = logging.StreamHandler(sys.stdout)
+        stdout.setFormatter(EcsJsonFormatter(documents))
+        handlers.append(stdout)
+    if settings.enabled and settings.fluent_enabled:
+        handlers.append(
+            ForwardHandler(documents, ForwardShipper(settings, settings.tag_for(service)))
+        )
+    redaction = RedactionFilter()
+    for handler in handlers:
+        handler.addFilter(redaction)
+        setattr(handler, _MARKER, True)
+    with _configure_lock:
+        if _current is not None:
+            _current.close()
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            if getattr(handler, _MARKER, False):
+                root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(settings.log_level)
+        _current = LoggingSetup(settings, handlers)
+    # Libraries that chat at DEBUG/INFO about every request stay at WARNING.
+    for noisy in ("urllib3", "kafka", "werkzeug", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    return _current

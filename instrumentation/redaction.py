@@ -1,0 +1,122 @@
+"""Keeps tokens, passwords and routing keys out of every log record (SPEC O3, issue 3).
+
+Three layers, because one is never enough: field names that mean "secret" have their values
+replaced; patterns that carry a secret in free text (`password=…`, `Bearer …`, `user:pass@` in
+URLs) are masked; and exact secret values the process knows (registered by the service, or found
+in its environment at start) are replaced wherever they appear, even in exception text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+MASK = "[REDACTED]"
+
+_SECRET_NAME = re.compile(
+    r"(password|passwd|secret|authori[sz]ation|api[_.-]?key|apikey|routing[_.-]?key|routingkey"
+    r"|cookie|credential|private[_.-]?key|(^|[_.-])token([_.-]?value)?$|tokenvalue$|token$"
+    r"|x-queue-token|session[_.-]?id)",
+    re.IGNORECASE,
+)
+
+_TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Authorization: Bearer abc / Basic abc
+    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE), r"\1 " + MASK),
+    # scheme://user:password@host
+    (re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/\s@]*:)[^@/\s]+@"), r"\1" + MASK + "@"),
+    # password=..., "token": "...", routing_key: ..., X-Queue-Token: ...
+    (
+        re.compile(
+            r"((?:password|passwd|pwd|secret|token|tokenValue|api[_-]?key|routing[_-]?key"
+            r"|authorization|x-queue-token|private[_-]?key)[\"']?\s*[:=]\s*[\"']?)"
+            r"([^\s\"'&,;}]+)",
+            re.IGNORECASE,
+        ),
+        r"\1" + MASK,
+    ),
+)
+
+_MIN_SECRET_LENGTH = 4
+_known_lock = threading.Lock()
+_known_values: set[str] = set()
+_known_pattern: re.Pattern[str] | None = None
+
+
+def is_secret_name(name: str) -> bool:
+    """True for field names whose value must never be logged (`password`, `tokenValue`, ...)."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def register_secret(value: str | None) -> None:
+    """Mask this exact value wherever it appears in a log record from now on."""
+    global _known_pattern
+    if not value or len(value) < _MIN_SECRET_LENGTH:
+        return
+    with _known_lock:
+        if value in _known_values:
+            return
+        _known_values.add(value)
+        ordered = sorted(_known_values, key=len, reverse=True)
+        _known_pattern = re.compile("|".join(re.escape(item) for item in ordered))
+
+
+def register_secrets_from_environment(environ: Mapping[str, str] | None = None) -> None:
+    """Register the secrets a process was started with (env vars named like secrets,
+    the contents of `*_TOKEN_FILE` / `*_PASSWORD_FILE`, and passwords inside URLs)."""
+    environ = os.environ if environ is None else environ
+    for name, value in environ.items():
+        for password in _URL_PASSWORD.findall(value):
+            register_secret(password)
+        if not is_secret_name(name.removesuffix("_FILE")):
+            continue
+        if name.endswith("_FILE"):
+            register_secret(_read_small_file(value))
+        else:
+            register_secret(value)
+
+
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^:/\s@]*:([^@/\s]+)@")
+
+
+def _read_small_file(path: str) -> str | None:
+    try:
+        file = Path(path)
+        if file.is_file() and file.stat().st_size <= 64 * 1024:
+            return file.read_text(errors="replace").strip()
+    except OSError:
+        return None
+    return None
+
+
+def redact_text(text: str) -> str:
+    """Free text with secret-carrying patterns and known secret values masked."""
+    for pattern, replacement in _TEXT_PATTERNS:
+        text = pattern.sub(replacement, text)
+    known = _known_pattern
+    if known is not None:
+        text = known.sub(MASK, text)
+    return text
+
+
+def redact_value(name: str, value: Any) -> Any:
+    """A field's value made safe: masked whole when its name says secret, else cleaned."""
+    if is_secret_name(name):
+        return MASK
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {str(key): redact_value(str(key), item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact_value(name, item) for item in value]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return redact_text(str(value))
+
+
+def redact_fields(fields: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    return {name: redact_value(name, value) for name, value in fields}

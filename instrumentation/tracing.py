@@ -1,0 +1,230 @@
+"""Traces (SPEC O1): one OTLP/HTTP exporter per process, spans for SQL, Redis and Kafka.
+
+`configure_tracing(service_name)` once per process (after a fork is fine: the SDK's batch
+processor restarts its thread in the child). HTTP spans come from `wsgi.py` / `asgi.py`; SQL from
+`instrument_sqlalchemy(engine)`; Redis from every redis-py client once tracing is configured;
+Kafka from `kafka_produce_span` / `kafka_consume_span`, which carry the W3C trace context in the
+message headers so that the consumer's span is a child of the producer's.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.redis import RedisInstrumentor
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.metrics import get_meter
+from opentelemetry.propagators.textmap import Getter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Link, Span, SpanKind
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from instrumentation import metrics
+from instrumentation.settings import TelemetrySettings, load_settings
+
+TRACER_NAME = "soundcheck.instrumentation"
+KafkaHeaders = list[tuple[str, bytes]]
+
+_lock = threading.Lock()
+_provider: TracerProvider | None = None
+_instrumented_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def configure_tracing(
+    service_name: str | None = None, settings: TelemetrySettings | None = None
+) -> TracerProvider | None:
+    """Install the process's tracer provider (once) and instrument redis-py.
+
+    Returns None when instrumentation is switched off: every helper here then does nothing.
+    """
+    global _provider
+    settings = settings or load_settings()
+    if not settings.enabled:
+        return None
+    with _lock:
+        if _provider is not None:
+            return _provider
+        resource = Resource.create(
+            {
+                "service.name": service_name or settings.service_name,
+                "deployment.environment": settings.service_environment,
+            }
+        )
+        provider = TracerProvider(
+            resource=resource,
+            sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)),
+        )
+        exporter = OTLPSpanExporter(
+            endpoint=settings.traces_url(), timeout=settings.trace_export_timeout_seconds
+        )
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+        instrumentor = RedisInstrumentor()
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument(
+                tracer_provider=provider,
+                request_hook=_count_redis_command,
+                response_hook=_count_redis_pipeline,
+            )
+        _provider = provider
+        return provider
+
+
+def tracing_enabled() -> bool:
+    return _provider is not None
+
+
+def shutdown_tracing() -> None:
+    """Export what is still queued (call at process exit; the SDK also does it at exit)."""
+    if _provider is not None:
+        _provider.force_flush()
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer(TRACER_NAME)
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+
+def _count_redis_command(span: Span, instance: Any, args: Sequence[Any], kwargs: Any) -> None:
+    name = args[0] if args else "unknown"
+    if isinstance(name, bytes):
+        name = name.decode(errors="replace")
+    metrics.REDIS_COMMANDS.labels(command=str(name).split(" ", 1)[0].upper()).inc()
+
+
+def _count_redis_pipeline(span: Span, instance: Any, response: Any) -> None:
+    # Single commands also end here; only a pipeline's list of replies is counted (as PIPELINE
+    # commands), because redis-py clears the pipeline's command stack before this hook runs.
+    if type(instance).__name__.endswith("Pipeline") and isinstance(response, list):
+        metrics.REDIS_COMMANDS.labels(command="PIPELINE").inc(len(response))
+
+
+# --- SQL -------------------------------------------------------------------------------------
+
+_SQL_OPERATIONS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+
+def instrument_sqlalchemy(engine: Engine) -> None:
+    """SQL spans and `db_queries_total` for this engine (once per engine; no-op when off)."""
+    if _provider is None or engine in _instrumented_engines:
+        return
+    _instrumented_engines.add(engine)
+    connections = get_meter(TRACER_NAME).create_up_down_counter("db.client.connections.usage")
+    EngineTracer(  # type: ignore[no-untyped-call]
+        trace.get_tracer(TRACER_NAME, tracer_provider=_provider), engine, connections
+    )
+    event.listen(engine, "before_cursor_execute", _count_statement)
+
+
+def _count_statement(
+    connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> None:
+    head = statement.lstrip()[:6].upper()
+    metrics.DB_QUERIES.labels(operation=head if head in _SQL_OPERATIONS else "other").inc()
+
+
+# --- Kafka -----------------------------------------------------------------------------------
+
+
+class _KafkaHeaderGetter(Getter[Sequence[tuple[str, bytes | str | None]]]):
+    """Reads W3C trace context from confluent-kafka's `[(key, value), ...]` headers."""
+
+    def get(self, carrier: Sequence[tuple[str, bytes | str | None]], key: str) -> list[str] | None:
+        values = [
+            value.decode(errors="replace") if isinstance(value, bytes) else value
+            for name, value in carrier or ()
+            if name.lower() == key.lower() and value is not None
+        ]
+        return values or None
+
+    def keys(self, carrier: Sequence[tuple[str, bytes | str | None]]) -> list[str]:
+        return [name for name, _ in carrier or ()]
+
+
+_HEADER_GETTER = _KafkaHeaderGetter()
+
+
+def inject_kafka_headers(headers: KafkaHeaders | None = None) -> KafkaHeaders:
+    """`headers` plus the current trace context (`traceparent`), ready for `produce(headers=)`."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    result = list(headers or ())
+    result.extend((name, value.encode()) for name, value in carrier.items())
+    return result
+
+
+def extract_kafka_context(headers: Sequence[tuple[str, bytes | str | None]] | None) -> Context:
+    """The producer's trace context from a consumed message's headers."""
+    return propagate.extract(list(headers or ()), getter=_HEADER_GETTER)
+
+
+@contextmanager
+def kafka_produce_span(
+    topic: str, key: str | None = None, headers: KafkaHeaders | None = None
+) -> Iterator[KafkaHeaders]:
+    """A PRODUCER span around a produce call; yields the headers to send with the message.
+
+    with kafka_produce_span(topic, key=event_id) as headers:
+        producer.produce(topic, value, key=event_id, headers=headers)
+    """
+    attributes: dict[str, str] = {
+        "messaging.system": "kafka",
+        "messaging.destination.name": topic,
+        "messaging.operation.type": "send",
+    }
+    if key is not None:
+        attributes["messaging.kafka.message.key"] = key
+    with tracer().start_as_current_span(
+        f"{topic} publish", kind=SpanKind.PRODUCER, attributes=attributes
+    ):
+        yield inject_kafka_headers(headers)
+
+
+@contextmanager
+def kafka_consume_span(
+    topic: str,
+    headers: Sequence[tuple[str, bytes | str | None]] | None,
+    group: str | None = None,
+    partition: int | None = None,
+    offset: int | None = None,
+) -> Iterator[Span]:
+    """A CONSUMER span for handling one message, child of (and linked to) the producer's span.
+
+    with kafka_consume_span(msg.topic(), msg.headers(), group, msg.partition(), msg.offset()):
+        handle(msg)
+    """
+    parent = extract_kafka_context(headers)
+    producer = trace.get_current_span(parent).get_span_context()
+    links = [Link(producer)] if producer.is_valid else []
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.destination.name": topic,
+        "messaging.operation.type": "process",
+    }
+    if group is not None:
+        attributes["messaging.consumer.group.name"] = group
+    if partition is not None:
+        attributes["messaging.destination.partition.id"] = str(partition)
+    if offset is not None:
+        attributes["messaging.kafka.offset"] = offset
+    with tracer().start_as_current_span(
+        f"{topic} process",
+        context=parent,
+        kind=SpanKind.CONSUMER,
+        attributes=attributes,
+        links=links,
+    ) as span:
+        yield span
