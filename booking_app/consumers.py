@@ -24,6 +24,7 @@ from booking_app.db import utcnow
 from booking_app.models import data_platform_events
 from booking_app.outbox import PAYMENT_COMPLETED, RESERVATION_EXPIRED, TOPICS
 from booking_app.services import Services
+from instrumentation.tracing import kafka_consume_span
 
 log = logging.getLogger("booking_app.consumers")
 
@@ -127,7 +128,14 @@ class EventConsumer:
                 event = orjson.loads(message.value() or b"{}")
                 while not stop.is_set():
                     try:
-                        self.spec.handler(self.svc, event)
+                        with kafka_consume_span(
+                            message.topic() or self.topic,
+                            message.headers(),  # type: ignore[arg-type]
+                            self.group,
+                            message.partition(),
+                            message.offset(),
+                        ):
+                            self.spec.handler(self.svc, event)
                         break
                     except Exception:
                         log.exception(

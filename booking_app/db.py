@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 
 from booking_app import telemetry
 from booking_app.errors import DatabaseBusy
+from booking_app.observability import instrument_engine
 from booking_app.settings import BookingSettings
 
 
@@ -42,6 +43,7 @@ class Database:
         self._admission = threading.BoundedSemaphore(capacity)
         self._in_use = 0
         self._count_lock = threading.Lock()
+        instrument_engine(self.engine)
         event.listen(self.engine, "checkout", self._on_checkout)
         event.listen(self.engine, "checkin", self._on_checkin)
         telemetry.db_pool_size(settings.pool_size + settings.pool_max_overflow)

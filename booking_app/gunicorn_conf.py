@@ -13,6 +13,9 @@ import subprocess
 import sys
 from typing import Any
 
+# Multiprocess metrics: wipe at master start, forget a dead worker's live gauges.
+from instrumentation.gunicorn_hooks import child_exit, on_starting
+
 bind = os.environ.get("BOOKING_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("BOOKING_WORKERS", "3"))
 worker_class = "gthread"
@@ -24,6 +27,8 @@ accesslog = None
 wsgi_app = "booking_app.wsgi:app"
 # Several gunicorns run side by side (stacks, tests): none needs the shared control socket.
 control_socket_disable = True
+
+__all__ = ["child_exit", "on_exit", "on_starting", "when_ready"]
 
 _background: list[subprocess.Popen[bytes]] = []
 
@@ -41,14 +46,3 @@ def on_exit(server: Any) -> None:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def child_exit(server: Any, worker: Any) -> None:
-    """A gunicorn worker died: its multiprocess metric files must stop counting as live."""
-    try:
-        from instrumentation import metrics
-    except ImportError:
-        return
-    mark_dead = getattr(metrics, "mark_process_dead", None)
-    if mark_dead is not None:
-        mark_dead(worker.pid)

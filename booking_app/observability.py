@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
-import logging
-
 from flask import Flask
+from sqlalchemy import Engine
+
+from instrumentation.logs import configure_logging
+from instrumentation.tracing import configure_tracing, instrument_sqlalchemy
+from instrumentation.wsgi import instrument_flask
 
 
 def setup_process(service_name: str) -> None:
-    """Logging (and tracing) for one process; falls back to plain stderr logging."""
-    try:
-        logs = importlib.import_module("instrumentation.logs")
-    except ImportError:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
-        return
-    logs.configure_logging(service_name)
+    """ECS JSON logs (stdout and the forward receiver) and tracing for one process."""
+    configure_logging(service_name)
+    configure_tracing(service_name)
 
 
 def instrument_app(app: Flask, service_name: str) -> None:
-    try:
-        wsgi = importlib.import_module("instrumentation.wsgi")
-    except ImportError:
-        return
-    wsgi.instrument_flask(app, service_name)
+    instrument_flask(app, service_name)
+
+
+def instrument_engine(engine: Engine) -> None:
+    instrument_sqlalchemy(engine)

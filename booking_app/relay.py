@@ -20,6 +20,7 @@ from booking_app import telemetry
 from booking_app.db import utcnow
 from booking_app.models import outbox_events
 from booking_app.services import Services
+from instrumentation.tracing import kafka_produce_span
 
 log = logging.getLogger("booking_app.relay")
 
@@ -102,14 +103,19 @@ class OutboxRelay:
         for row in rows:
             topic = svc.settings.topic(row.topic)
             payload = row.payload if isinstance(row.payload, dict) else orjson.loads(row.payload)
+            event_headers = [
+                ("event_id", row.event_id.encode()),
+                ("event_type", row.topic.encode()),
+            ]
             try:
-                self.producer.produce(
-                    topic,
-                    key=row.event_key.encode(),
-                    value=orjson.dumps(payload),
-                    headers={"event_id": row.event_id.encode(), "event_type": row.topic.encode()},
-                    on_delivery=on_delivery(row.id, row.topic),
-                )
+                with kafka_produce_span(topic, key=row.event_key, headers=event_headers) as headers:
+                    self.producer.produce(
+                        topic,
+                        key=row.event_key.encode(),
+                        value=orjson.dumps(payload),
+                        headers=list(headers),
+                        on_delivery=on_delivery(row.id, row.topic),
+                    )
             except BufferError:
                 break
         self.producer.flush(svc.settings.kafka_delivery_timeout_ms / 1000 + 2)
