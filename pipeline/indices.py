@@ -6,6 +6,7 @@ priority (200) is above the built-in `logs-*-*` data-stream template of clusters
 
 from __future__ import annotations
 
+import argparse
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -199,3 +200,18 @@ def sweep_retention(client: httpx.Client, retention_days: int) -> list[str]:
         group = ",".join(expired[start : start + 50])
         client.delete(f"/{group}").raise_for_status()
     return expired
+
+
+def main() -> None:
+    """Install the templates (and ILM policy) on a cluster, e.g. before Fluentd writes to it."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--url", default="http://127.0.0.1:9200", help="Elasticsearch URL")
+    parser.add_argument("--retention-days", type=int, default=30)
+    args = parser.parse_args()
+    with httpx.Client(base_url=args.url, timeout=30) as client:
+        ilm = install_templates(client, args.retention_days)
+    print(f"templates installed on {args.url}; ILM policy {'applied' if ilm else 'not supported'}")
+
+
+if __name__ == "__main__":
+    main()

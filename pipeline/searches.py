@@ -102,11 +102,11 @@ SAVED_SEARCHES = (
     SavedSearch(
         id="soundcheck-slow-requests",
         title="slow requests (> 1 s)",
-        description="Completed HTTP requests whose event.duration (ECS, nanoseconds) is over "
-        "one second, newest first.",
+        description="HTTP requests (completed or failed) whose event.duration (ECS, "
+        "nanoseconds) is over one second, newest first.",
         data_view="logs",
         conditions=(
-            Condition("event.action", ("http.request.completed",)),
+            Condition("event.action", ("http.request.completed", "http.request.failed")),
             Condition("event.duration", greater_than=ONE_SECOND_NANOSECONDS),
         ),
         columns=(

@@ -95,5 +95,8 @@ def test_every_saved_search_is_findable_by_cli_name_and_title() -> None:
         assert find_search(search.id.removeprefix("soundcheck-")) is search
         assert find_search(search.title.upper()) is search
     slow = find_search("slow-requests")
-    assert slow.kql() == 'event.action: "http.request.completed" and event.duration > 1000000000'
+    assert slow.kql() == (
+        'event.action: ("http.request.completed" or "http.request.failed")'
+        " and event.duration > 1000000000"
+    )
     assert slow.query()["bool"]["filter"][1] == {"range": {"event.duration": {"gt": 1000000000}}}

@@ -1,0 +1,117 @@
+"""Events/s from a forward-protocol sender through the pipeline into Elasticsearch, against
+direct bulk indexing of the same records from the same generator in the same run.
+
+Needs the stack's Elasticsearch and pipeline running (`soundcheck up elasticsearch pipeline`,
+with the same SOUNDCHECK_* environment). Not a test: it prints figures, it asserts nothing.
+
+    .venv/bin/python bench/pipeline_throughput.py --records 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import orjson
+
+from pipeline.forward_client import ForwardClient
+from soundcheck.settings import load_settings
+
+LEVELS = ("INFO", "INFO", "INFO", "WARN", "ERROR", "DEBUG")
+ACTIONS = ("http.request.completed", "distributed_lock.acquired", "kafka.message.sent")
+
+
+def generate(service: str, count: int) -> Iterator[dict[str, Any]]:
+    """Booking-service-like ECS log records (about 400 bytes of JSON each)."""
+    for n in range(count):
+        yield {
+            "message": f"POST /reservations completed with 201 for seat A-{n % 500}",
+            "log.level": LEVELS[n % len(LEVELS)],
+            "log.logger": "booking_app.reservations",
+            "service.name": service,
+            "event.action": ACTIONS[n % len(ACTIONS)],
+            "event.duration": 1_000_000 * (n % 1500),
+            "http.request.method": "POST",
+            "url.path": "/reservations",
+            "http.response.status_code": 201,
+            "trace.id": f"{n:032x}",
+            "span.id": f"{n:016x}",
+            "user.id": str(n % 10_000),
+            "seq": n,
+        }
+
+
+def count(es: httpx.Client, index: str) -> int:
+    es.post(f"/{index}/_refresh")
+    response = es.get(f"/{index}/_count")
+    return int(response.json()["count"]) if response.status_code == 200 else 0
+
+
+def direct_bulk(es: httpx.Client, records: list[dict[str, Any]], index: str, batch: int) -> float:
+    """Seconds to index `records` with plain bulk requests of `batch` documents."""
+    began = time.perf_counter()
+    for start in range(0, len(records), batch):
+        lines = []
+        for offset, record in enumerate(records[start : start + batch]):
+            action = {"index": {"_index": index, "_id": str(start + offset)}}
+            lines += [orjson.dumps(action), orjson.dumps(record)]
+        response = es.post(
+            "/_bulk?filter_path=errors",
+            content=b"\n".join(lines) + b"\n",
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+        response.raise_for_status()
+        assert not response.json()["errors"], "direct bulk had item errors"
+    return time.perf_counter() - began
+
+
+def through_pipeline(
+    es: httpx.Client, address: tuple[str, int], records: list[dict[str, Any]], pattern: str, batch: int
+) -> tuple[float, float]:
+    """Seconds until every record is acked, and until every record is searchable."""
+    began = time.perf_counter()
+    with ForwardClient(*address) as client:
+        for start in range(0, len(records), batch):
+            client.send("booking.app", records[start : start + batch], compress=False)
+    acked = time.perf_counter() - began
+    while count(es, pattern) < len(records):
+        time.sleep(0.2)
+    return acked, time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=1000, help="records per forward chunk")
+    parser.add_argument("--bulk", type=int, default=5000, help="documents per direct bulk")
+    args = parser.parse_args()
+    settings = load_settings()
+    run = uuid.uuid4().hex[:8]
+    es = httpx.Client(base_url=f"http://{settings.host}:{settings.elasticsearch_port}", timeout=120)
+    service = f"bench-{run}"
+    records = list(generate(service, args.records))
+    day = time.strftime("%Y.%m.%d", time.gmtime())
+
+    direct_index = f"logs-bench-direct-{run}-{day}"  # same template, same mappings
+    direct_seconds = direct_bulk(es, records, direct_index, args.bulk)
+    assert count(es, direct_index) == len(records)
+
+    acked_seconds, pipeline_seconds = through_pipeline(
+        es, (settings.host, settings.pipeline_forward_port), records, f"logs-{service}-*", args.batch
+    )
+    direct_rate = len(records) / direct_seconds
+    pipeline_rate = len(records) / pipeline_seconds
+    print(f"records:                {len(records)}")
+    print(f"direct bulk:            {direct_seconds:6.1f} s  {direct_rate:9.0f} events/s")
+    print(f"sender acked (on disk): {acked_seconds:6.1f} s  {len(records) / acked_seconds:9.0f} events/s")
+    print(f"through the pipeline:   {pipeline_seconds:6.1f} s  {pipeline_rate:9.0f} events/s")
+    print(f"ratio pipeline/direct:  {pipeline_rate / direct_rate:.2f}")
+    es.delete(f"/{direct_index},logs-{service}-*")
+
+
+if __name__ == "__main__":
+    main()
