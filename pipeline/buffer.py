@@ -57,6 +57,10 @@ def json_default(value: object) -> Any:
 
 def encode_document(document: dict[str, Any]) -> bytes:
     try:
+        return orjson.dumps(document)  # the common case, and the fast one
+    except orjson.JSONEncodeError:
+        pass
+    try:  # msgpack bin values, ext types, integer keys
         return orjson.dumps(document, default=json_default, option=orjson.OPT_NON_STR_KEYS)
     except orjson.JSONEncodeError:  # invalid UTF-8 from the sender: keep it, replaced
         return orjson.dumps(valid_text(document), default=json_default)

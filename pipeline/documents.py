@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 SERVICE_NAME_UNSAFE = re.compile(r"[^a-z0-9_-]+")
 UNKNOWN_SERVICE = "unknown"
+SECONDS_PER_DAY = 86_400
 ERROR_LEVELS = ("ERROR", "CRITICAL", "FATAL", "error", "critical", "fatal")
 
 
@@ -18,13 +20,23 @@ def index_service(name: object) -> str:
 
 
 def daily_index(kind: str, service: str, seconds: float) -> str:
-    day = datetime.fromtimestamp(seconds, UTC).strftime("%Y.%m.%d")
+    return _daily_index(kind, service, int(seconds) // SECONDS_PER_DAY)
+
+
+@lru_cache(maxsize=1024)
+def _daily_index(kind: str, service: str, day_number: int) -> str:
+    """Cached per service and day: this runs once per record on the hot path."""
+    day = datetime.fromtimestamp(day_number * SECONDS_PER_DAY, UTC).strftime("%Y.%m.%d")
     return f"{kind}-{index_service(service)}-{day}"
 
 
 def iso_timestamp(seconds: int, nanoseconds: int = 0) -> str:
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{nanoseconds:09d}Z"
+    return _second_prefix(seconds) + f"{nanoseconds:09d}Z"
+
+
+@lru_cache(maxsize=256)
+def _second_prefix(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
 
 
 def field(document: dict[str, Any], dotted: str) -> Any:

@@ -142,7 +142,8 @@ def draw_series(title: str, expression: str, series: list[dict[str, Any]]) -> by
             times: Any = [datetime.fromtimestamp(float(t)) for t, _ in points]
             values = [float(v) for _, v in points]
             metric = item.get("metric", {})
-            name = ",".join(f"{k}={v}" for k, v in sorted(metric.items()))[:60] or "value"
+            shown = sorted((k, v) for k, v in metric.items() if k != "__name__")
+            name = ",".join(f"{k}={v}" for k, v in shown)[:60] or "value"
             axes.plot(times, values, label=name, linewidth=1.2)
         if not series:
             axes.text(0.5, 0.5, "no data in the last hour", ha="center", transform=axes.transAxes)

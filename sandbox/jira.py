@@ -21,7 +21,7 @@ from sandbox.jql import JqlError, parse
 from sandbox.state import STATE, injected_fault
 
 router = APIRouter(prefix="/jira/rest/api/2")
-lock = threading.Lock()
+lock = threading.RLock()
 issues: dict[str, dict[str, Any]] = {}
 settings = {"deploymentType": "Server"}
 PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}

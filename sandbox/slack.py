@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from sandbox.state import STATE, injected_fault
 
 router = APIRouter()
-lock = threading.Lock()
+lock = threading.RLock()
 channels: dict[str, str] = {}  # id -> name
 messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> messages, oldest first
 files: dict[str, dict[str, Any]] = {}

@@ -21,7 +21,7 @@ def fluentd_sections(text: str) -> list[str]:
             continue
         closing, name = match.groups()
         if closing:
-            assert opened and opened[-1] == name, f"</{name}> closes <{opened[-1:]}>"
+            assert opened[-1:] == [name], f"</{name}> closes <{opened[-1:]}>"
             opened.pop()
         else:
             opened.append(name)

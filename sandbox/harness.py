@@ -1,0 +1,178 @@
+"""Extra router and Alertmanager processes beside the stack's, for tests, drills and the benchmark.
+
+A test that kills a router or needs short Alertmanager timings runs its own pair here, with its
+own data directory and ports, and leaves the stack's router alone.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+from soundcheck import REPO_ROOT
+from soundcheck.settings import StackSettings
+from soundcheck.stack.part import find_binary
+from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
+from soundcheck.stack.process import ManagedProcess
+
+T = TypeVar("T")
+
+
+class NotWithin(AssertionError):
+    pass
+
+
+def eventually(check: Callable[[], T | None], within: float, what: str, every: float = 0.2) -> T:
+    """Poll `check` until it returns something truthy; raise after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise NotWithin(f"not within {within:.0f} s: {what}")
+        time.sleep(every)
+
+
+def router_environment(
+    settings: StackSettings, port: int, home: Path, token: str
+) -> dict[str, str]:
+    """A router talking to the stack's sandbox and Prometheus, with its own database."""
+    sandbox = f"http://{settings.host}:{settings.sandbox_port}"
+    return {
+        "PYTHONPATH": str(REPO_ROOT),
+        "SOUNDCHECK_ROUTER_HOST": settings.host,
+        "SOUNDCHECK_ROUTER_PORT": str(port),
+        "SOUNDCHECK_ROUTER_TOKEN": token,
+        "SOUNDCHECK_ROUTER_DATABASE_URL": f"sqlite:///{home / 'router.db'}",
+        "SOUNDCHECK_ROUTER_INSTANCE": f"harness:{port}",
+        "SOUNDCHECK_ROUTER_PROMETHEUS_URL": f"http://{settings.host}:{settings.prometheus_port}",
+        "SOUNDCHECK_ROUTER_PAGERDUTY_URL": sandbox,
+        "SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING": SANDBOX_ROUTING_KEY,
+        "SOUNDCHECK_ROUTER_SLACK_URL": f"{sandbox}/slack/api/",
+        "SOUNDCHECK_ROUTER_SLACK_TOKEN": "xoxb-sandbox-token",
+        "SOUNDCHECK_ROUTER_JIRA_URL": f"{sandbox}/jira",
+        "SOUNDCHECK_ROUTER_JIRA_USER": "soundcheck",
+        "SOUNDCHECK_ROUTER_JIRA_TOKEN": "sandbox-token",
+        "SOUNDCHECK_ROUTER_SMTP_HOST": settings.host,
+        "SOUNDCHECK_ROUTER_SMTP_PORT": str(settings.sandbox_smtp_port),
+    }
+
+
+class RouterProcess:
+    """`python -m router` in its own directory; `kill()` is a SIGKILL, as a crash."""
+
+    def __init__(self, home: Path, env: dict[str, str]) -> None:
+        self.home = home
+        self.env = env
+        self.process = ManagedProcess(home)
+        self.url = f"http://{env['SOUNDCHECK_ROUTER_HOST']}:{env['SOUNDCHECK_ROUTER_PORT']}"
+
+    def start(self, within: float = 30.0) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.process.start([sys.executable, "-m", "router"], env=self.env, cwd=REPO_ROOT)
+        eventually(self.ready, within, f"router at {self.url} ready; log: {self.process.log_file}")
+
+    def ready(self) -> bool:
+        if not self.process.is_alive():
+            raise RuntimeError(f"the router exited: {self.process.log_tail(20)}")
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.forget()
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+ALERTMANAGER_CONFIG = """route:
+  receiver: router
+  group_by: [alertname]
+  group_wait: {group_wait}
+  group_interval: {group_interval}
+  repeat_interval: {repeat_interval}
+receivers:
+  - name: router
+    webhook_configs:
+      - url: "{router_url}/alerts"
+        send_resolved: true
+        http_config:
+          authorization:
+            type: Bearer
+            credentials_file: "{token_file}"
+{extra}"""
+
+
+class AlertmanagerProcess:
+    """A real Alertmanager with short timings, sending to one router (and optionally natively)."""
+
+    def __init__(
+        self,
+        home: Path,
+        port: int,
+        router_url: str,
+        token: str,
+        host: str = "127.0.0.1",
+        timings: tuple[str, str, str] = ("1s", "2s", "10s"),
+        extra_receivers: str = "",
+    ) -> None:
+        self.home = home
+        self.port = port
+        self.host = host
+        self.url = f"http://{host}:{port}"
+        self.router_url = router_url
+        self.token = token
+        self.timings = timings
+        self.extra = extra_receivers
+        self.process = ManagedProcess(home)
+
+    def config(self) -> str:
+        token_file = self.home / "token"
+        token_file.write_text(self.token)
+        os.chmod(token_file, 0o600)
+        wait, interval, repeat = self.timings
+        return ALERTMANAGER_CONFIG.format(
+            group_wait=wait,
+            group_interval=interval,
+            repeat_interval=repeat,
+            router_url=self.router_url,
+            token_file=token_file,
+            extra=self.extra,
+        )
+
+    def start(self, within: float = 30.0) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "alertmanager.yml").write_text(self.config())
+        binary = find_binary("prometheus-alertmanager", "prometheus-alertmanager", "alertmanager")
+        self.process.start(
+            [
+                binary,
+                f"--config.file={self.home / 'alertmanager.yml'}",
+                f"--storage.path={self.home / 'data'}",
+                f"--web.listen-address={self.host}:{self.port}",
+                "--cluster.listen-address=",
+            ]
+        )
+        eventually(self.ready, within, f"alertmanager at {self.url} ready")
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def post_alerts(self, alerts: list[dict[str, object]]) -> None:
+        httpx.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=5).raise_for_status()
+
+    def stop(self) -> None:
+        self.process.stop()

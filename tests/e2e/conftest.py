@@ -1,0 +1,88 @@
+"""End to end for the router: a real Alertmanager with short timings, a router of the test's own
+(so it can be SIGKILLed and restarted), and the stack's sandbox and Prometheus."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.client import SandboxClient
+from sandbox.harness import AlertmanagerProcess, RouterProcess, router_environment
+from soundcheck.settings import StackSettings
+from soundcheck.stack.part import State
+from soundcheck.stack.stack import Stack
+
+NEEDED = ["prometheus", "sandbox"]
+PORT_STEP = 11  # the test's own router and Alertmanager listen beside the stack's
+
+
+def fresh_dir(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def e2e_parts(settings: StackSettings) -> Iterator[Stack]:
+    stack = Stack(settings)
+    running = {s.name for s in stack.status(NEEDED) if s.state is State.RUNNING}
+    stack.up(NEEDED)
+    yield stack
+    if os.environ.get("SOUNDCHECK_KEEP_STACK") != "1":
+        stack.stop([n for n in NEEDED if n not in running])
+
+
+@pytest.fixture
+def sandbox(e2e_parts: Stack) -> SandboxClient:
+    client = SandboxClient(e2e_parts.part("sandbox").address())
+    client.reset()
+    return client
+
+
+@pytest.fixture
+def token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture
+def router_home(settings: StackSettings, tmp_path: Path) -> Path:
+    return fresh_dir(settings.home / "e2e-router" / tmp_path.name)  # pytest reuses names
+
+
+@pytest.fixture
+def router(
+    settings: StackSettings, router_home: Path, token: str, sandbox: SandboxClient
+) -> Iterator[RouterProcess]:
+    env = router_environment(settings, settings.router_port + PORT_STEP, router_home, token)
+    env.update(
+        {
+            "SOUNDCHECK_ROUTER_BACKOFF_INITIAL_SECONDS": "0.5",
+            "SOUNDCHECK_ROUTER_BACKOFF_MAX_SECONDS": "4",
+            "SOUNDCHECK_ROUTER_POLL_INTERVAL_SECONDS": "0.1",
+        }
+    )
+    process = RouterProcess(router_home, env)
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def alertmanager(
+    settings: StackSettings, router: RouterProcess, token: str, tmp_path: Path
+) -> Iterator[AlertmanagerProcess]:
+    process = AlertmanagerProcess(
+        fresh_dir(settings.home / "e2e-alertmanager" / tmp_path.name),
+        settings.alertmanager_port + PORT_STEP,
+        router.url,
+        token,
+        host=settings.host,
+        timings=("1s", "2s", "8s"),
+    )
+    process.start()
+    yield process
+    process.stop()

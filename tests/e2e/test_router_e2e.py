@@ -1,0 +1,323 @@
+"""The whole alert path: Alertmanager → router → sandbox PagerDuty / Slack / Jira / e-mail."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sandbox.client import SandboxClient
+from sandbox.harness import AlertmanagerProcess, RouterProcess, eventually
+
+HOSTILE = '<!channel> *bold* {code}x{code} [link|http://evil] " OR project = "SECRET'
+
+
+def am_alert(name: str, priority: str, resolved: bool = False, **labels: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    alert: dict[str, Any] = {
+        "labels": {"alertname": name, "priority": priority, "service": "booking", **labels},
+        "annotations": {"summary": f"{name} test", "description": "from the e2e test"},
+        "generatorURL": "http://127.0.0.1:9090/graph?g0.expr=up&g0.tab=1",
+    }
+    if resolved:
+        alert["endsAt"] = (now - timedelta(seconds=1)).isoformat()
+    return alert
+
+
+def alertname_in(text: str) -> str:
+    """`FIRING P0 Name: summary` → `Name`."""
+    return text.split()[2].rstrip(":")
+
+
+def fingerprints(router_home: Path) -> dict[str, str]:
+    with sqlite3.connect(router_home / "router.db") as db:
+        return dict(db.execute("SELECT alertname, fingerprint FROM alert_events"))
+
+
+def delivery_states(router_home: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(router_home / "router.db") as db:
+        return list(db.execute("SELECT target, action, state FROM deliveries"))
+
+
+def webhooks_for(router_home: Path, name: str) -> int:
+    with sqlite3.connect(router_home / "router.db") as db:
+        return int(
+            db.execute(
+                "SELECT count(*) FROM webhooks WHERE group_key LIKE ?", (f"%{name}%",)
+            ).fetchone()[0]
+        )
+
+
+def test_alert_reaches_targets_by_priority_and_resolution_closes_them(
+    alertmanager: AlertmanagerProcess,
+    router: RouterProcess,
+    sandbox: SandboxClient,
+    router_home: Path,
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    names = {p: f"E2E{p}{run}" for p in ("P0", "P1", "P2", "P3")}
+    alertmanager.post_alerts([am_alert(n, p) for p, n in names.items()])
+
+    def all_delivered() -> bool:
+        states = delivery_states(router_home)
+        return len(states) == 3 + 4 + 1 + 1 and all(s == "delivered" for _, _, s in states)
+
+    eventually(all_delivered, 30, "every planned delivery of the four priorities delivered")
+    fp = fingerprints(router_home)
+    [incident] = sandbox.incidents(f"soundcheck-{fp[names['P0']]}")
+    assert incident["severity"] == "critical"
+    assert incident["status"] == "triggered"
+    assert {link["text"] for link in incident["links"]} >= {
+        "runbook",
+        "dashboard",
+        "logs",
+        "silence",
+    }
+    assert sandbox.incidents(f"soundcheck-{fp[names['P1']]}")[0]["severity"] == "error"
+    assert len(sandbox.incidents()) == 2
+    assert [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-critical")] == [
+        names["P0"]
+    ]
+    assert [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-high")] == [names["P1"]]
+    assert [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-warning")] == [
+        names["P2"]
+    ]
+    issues = sandbox.jira_issues()
+    assert sorted(i["priority"] for i in issues) == ["High", "Highest"]
+    mails = {m["body"]["to"][0]: m["body"]["subject"] for m in sandbox.received("email")}
+    assert names["P1"] in mails["oncall@soundcheck.example"]
+    assert names["P3"] in mails["team@soundcheck.example"]
+
+    alertmanager.post_alerts([am_alert(n, p, resolved=True) for p, n in names.items()])
+    eventually(
+        lambda: len(delivery_states(router_home)) == 18 and all_resolved(router_home),
+        40,
+        "every resolve delivered",
+    )
+    assert all(i["status"] == "resolved" for i in sandbox.incidents())
+    for channel in ("alerts-critical", "alerts-high", "alerts-warning"):
+        [message] = sandbox.slack_messages(channel)
+        assert message["text"].startswith("RESOLVED")
+        assert message["edits"] >= 1
+    assert all(
+        i["status"] == "Done" and i["transitions"] == ["Done"] for i in sandbox.jira_issues()
+    )
+
+
+def all_resolved(router_home: Path) -> bool:
+    return all(s == "delivered" for _, _, s in delivery_states(router_home))
+
+
+def test_retries_repeats_and_ha_twins_make_one_incident_post_and_ticket(
+    alertmanager: AlertmanagerProcess,
+    router: RouterProcess,
+    sandbox: SandboxClient,
+    router_home: Path,
+    token: str,
+) -> None:
+    name = f"E2EDup{uuid.uuid4().hex[:6]}"
+    alertmanager.post_alerts([am_alert(name, "P0", note=HOSTILE)])
+    eventually(
+        lambda: webhooks_for(router_home, name) >= 1, 20, "Alertmanager's first notification"
+    )
+    with sqlite3.connect(router_home / "router.db") as db:
+        body = db.execute(
+            "SELECT body FROM webhooks WHERE group_key LIKE ?", (f"%{name}%",)
+        ).fetchone()[0]
+
+    def send() -> int:
+        return httpx.post(
+            f"{router.url}/alerts",
+            content=body,
+            timeout=10,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        ).status_code
+
+    with ThreadPoolExecutor(5) as pool:
+        assert list(pool.map(lambda _: send(), range(5))) == [200] * 5
+    # repeat_interval is 8 s: wait for Alertmanager to send the same notification again
+    eventually(
+        lambda: webhooks_for(router_home, name) >= 7, 40, "a repeat notification from Alertmanager"
+    )
+    eventually(lambda: all_resolved(router_home), 20, "deliveries finished")
+    fp = fingerprints(router_home)[name]
+    assert len(sandbox.incidents(f"soundcheck-{fp}")) == 1
+    triggers = [e for e in sandbox.received("pagerduty") if e["kind"] == "trigger"]
+    assert len(triggers) == 1
+    [_message] = sandbox.slack_messages("alerts-critical")
+    assert len([e for e in sandbox.received("slack") if e["kind"] == "chat.postMessage"]) == 1
+    assert len(sandbox.jira_issues()) == 1
+    # the hostile label arrived inert everywhere
+    post = next(e for e in sandbox.received("slack") if e["kind"] == "chat.postMessage")["body"]
+    assert "<!channel>" not in post["text"]
+    assert all(b.get("text", {}).get("type", "plain_text") == "plain_text" for b in post["blocks"])
+    [issue] = sandbox.jira_issues()
+    assert "{code}" not in issue["description"].replace("\\{code\\}", "")
+    assert all(
+        "SECRET" not in e["body"]["jql"]
+        for e in sandbox.received("jira")
+        if e["kind"].startswith("search")
+    )
+
+
+def test_pagerduty_outage_and_router_crash_still_deliver_each_alert_once(
+    router: RouterProcess, sandbox: SandboxClient, router_home: Path, token: str
+) -> None:
+    import os
+
+    outage = float(os.environ.get("SOUNDCHECK_TEST_PAGERDUTY_OUTAGE_SECONDS", "60"))
+    sandbox.fault("pagerduty", kind="error", status=500, for_seconds=outage)
+    sandbox.fault("slack", kind="latency", latency_ms=2500)
+    names = [f"E2ECrash{i}{uuid.uuid4().hex[:4]}" for i in range(4)]
+    now = datetime.now(UTC).isoformat()
+    payload = {
+        "version": "4",
+        "groupKey": "{}:{crash}",
+        "status": "firing",
+        "receiver": "router",
+        "groupLabels": {},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://am",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": n, "priority": "P0", "service": "booking"},
+                "annotations": {"summary": n},
+                "startsAt": now,
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "",
+                "fingerprint": f"{i:016x}",
+            }
+            for i, n in enumerate(names)
+        ],
+    }
+    answer = httpx.post(
+        f"{router.url}/alerts", json=payload, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200
+    # wait until Slack posts are in flight (the sandbox is holding them) and PagerDuty has failed
+    eventually(
+        lambda: any(e["kind"] == "fault" for e in sandbox.received("slack")),
+        10,
+        "a Slack call in flight",
+    )
+    eventually(
+        lambda: any(e["kind"] == "fault" for e in sandbox.received("pagerduty")),
+        10,
+        "PagerDuty failing",
+    )
+    router.kill()
+    sandbox.clear_fault("slack")
+    router.start()
+    eventually(
+        lambda: len(delivery_states(router_home)) == 12 and all_resolved(router_home),
+        outage + 60,
+        "every delivery done after the outage and the crash",
+    )
+    for index in range(len(names)):
+        key = f"soundcheck-{index:016x}"
+        assert len(sandbox.incidents(key)) == 1
+        assert (
+            len(
+                [
+                    e
+                    for e in sandbox.received("pagerduty")
+                    if e.get("dedup_key") == key and e["kind"] == "trigger"
+                ]
+            )
+            == 1
+        )
+    posted = [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-critical")]
+    assert sorted(posted) == sorted(names), (
+        "one Slack message per alert, even for posts cut by the crash"
+    )
+    assert sorted(i["summary"].split()[1].rstrip(":") for i in sandbox.jira_issues()) == sorted(
+        names
+    )
+
+
+def test_dead_letters_are_replayed_by_the_cli(
+    router: RouterProcess, sandbox: SandboxClient, router_home: Path, token: str, settings: Any
+) -> None:
+    router.stop()
+    router.env["SOUNDCHECK_ROUTER_DEAD_LETTER_AFTER_SECONDS"] = "2"
+    router.start()
+    sandbox.fault("pagerduty", kind="error", status=502)
+    now = datetime.now(UTC).isoformat()
+    payload = {
+        "version": "4",
+        "groupKey": "{}:{dead}",
+        "status": "firing",
+        "receiver": "router",
+        "externalURL": "",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "E2EDead", "priority": "P0"},
+                "startsAt": now,
+                "fingerprint": "deadbeef",
+            }
+        ],
+    }
+    httpx.post(
+        f"{router.url}/alerts", json=payload, headers={"Authorization": f"Bearer {token}"}
+    ).raise_for_status()
+    eventually(
+        lambda: ("pagerduty", "trigger", "dead") in delivery_states(router_home),
+        20,
+        "a dead letter",
+    )
+    sandbox.clear_fault("pagerduty")
+    replay = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "soundcheck.cli",
+            "router",
+            "replay",
+            "--database-url",
+            f"sqlite:///{router_home / 'router.db'}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert replay.returncode == 0, replay.stderr
+    assert "1 dead letter" in replay.stdout
+    eventually(
+        lambda: ("pagerduty", "trigger", "delivered") in delivery_states(router_home),
+        20,
+        "the replayed delivery",
+    )
+    assert len(sandbox.incidents("soundcheck-deadbeef")) == 1
+
+
+def test_schemathesis_finds_no_server_error(router: RouterProcess, token: str) -> None:
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "schemathesis"),
+            "run",
+            f"{router.url}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "40",
+            "-H",
+            f"Authorization: Bearer {token}",
+            "--request-timeout",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -1,0 +1,197 @@
+"""The webhook API in-process (no worker): auth, validation, persistence, idempotency, runbooks."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from router.app import create_app
+from router.settings import RouterSettings
+
+TOKEN = "test-token-0123456789"
+
+
+def payload(fingerprint: str = "f00d", status: str = "firing", **labels: str) -> dict[str, Any]:
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="RedisDown"}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "router",
+        "groupLabels": {"alertname": "RedisDown"},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093",
+        "newFieldFromAFutureAlertmanager": {"kept": True},
+        "alerts": [
+            {
+                "status": status,
+                "labels": {"alertname": "RedisDown", "priority": "P0", **labels},
+                "annotations": {"summary": "Redis is down"},
+                "startsAt": "2026-11-24T08:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus:9090/graph?g0.expr=up+%3D%3D+0",
+                "fingerprint": fingerprint,
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RouterSettings:
+    monkeypatch.setenv("SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING", "k" * 32)
+    runbooks = tmp_path / "runbooks"
+    runbooks.mkdir()
+    (runbooks / "RedisDown.md").write_text(
+        "# RedisDown\n\n<script>x</script> Check `redis-cli ping`.\n"
+    )
+    return RouterSettings(
+        token=TOKEN,
+        basic_user="am",
+        basic_password="secret",
+        database_url=f"sqlite:///{tmp_path / 'router.db'}",
+        runbooks_dir=runbooks,
+        max_body_bytes=20_000,
+    )
+
+
+@pytest.fixture
+def client(settings: RouterSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, start_worker=False)) as test_client:
+        yield test_client
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def deliveries(settings: RouterSettings) -> list[tuple[str, str]]:
+    path = settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        return list(db.execute("SELECT target, action FROM deliveries ORDER BY target"))
+
+
+def test_no_credentials_get_401(client: TestClient) -> None:
+    answer = client.post("/alerts", json=payload())
+    assert answer.status_code == 401
+    assert "bearer token" in answer.json()["detail"]
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_wrong_token_gets_401(client: TestClient) -> None:
+    assert client.post("/alerts", json=payload(), headers=bearer("nope")).status_code == 401
+
+
+def test_basic_auth_is_accepted(client: TestClient) -> None:
+    good = base64.b64encode(b"am:secret").decode()
+    bad = base64.b64encode(b"am:wrong").decode()
+    assert (
+        client.post(
+            "/alerts", json=payload(), headers={"Authorization": f"Basic {good}"}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/alerts", json=payload(), headers={"Authorization": f"Basic {bad}"}
+        ).status_code
+        == 401
+    )
+
+
+def test_valid_payload_is_persisted_with_one_delivery_per_target(
+    client: TestClient, settings: RouterSettings
+) -> None:
+    answer = client.post("/alerts", json=payload(), headers=bearer())
+    assert answer.status_code == 200
+    assert answer.json()["deliveries_planned"] == 3
+    assert deliveries(settings) == [
+        ("jira", "trigger"),
+        ("pagerduty", "trigger"),
+        ("slack", "trigger"),
+    ]
+
+
+def test_same_notification_again_plans_nothing(
+    client: TestClient, settings: RouterSettings
+) -> None:
+    for _ in range(3):
+        assert client.post("/alerts", json=payload(), headers=bearer()).status_code == 200
+    answer = client.post("/alerts", json=payload(), headers=bearer()).json()
+    assert answer["duplicate_alert_events"] == 1
+    assert answer["deliveries_planned"] == 0
+    assert len(deliveries(settings)) == 3
+
+
+def test_resolution_plans_resolve_deliveries(client: TestClient, settings: RouterSettings) -> None:
+    client.post("/alerts", json=payload(), headers=bearer())
+    client.post("/alerts", json=payload(status="resolved"), headers=bearer())
+    assert sorted(a for _, a in deliveries(settings)) == ["resolve"] * 3 + ["trigger"] * 3
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"version": "3"}, "version"),
+        ({**payload(), "alerts": []}, "alerts"),
+        ({**payload(), "alerts": [{"status": "burning"}]}, "alerts.0.status"),
+        ({**payload(), "truncatedAlerts": -1}, "truncatedAlerts"),
+    ],
+)
+def test_malformed_payload_gets_422_naming_the_field(
+    client: TestClient, body: dict[str, Any], field: str
+) -> None:
+    answer = client.post("/alerts", json=body, headers=bearer())
+    assert answer.status_code == 422
+    assert field in [p["field"] for p in answer.json()["problems"]]
+    assert "Traceback" not in answer.text
+
+
+def test_not_json_gets_422(client: TestClient) -> None:
+    answer = client.post("/alerts", content=b"{not json", headers=bearer())
+    assert answer.status_code == 422
+
+
+def test_body_over_the_limit_gets_413(client: TestClient) -> None:
+    big = payload()
+    big["alerts"][0]["annotations"]["description"] = "x" * 30_000
+    answer = client.post("/alerts", content=json.dumps(big), headers=bearer())
+    assert answer.status_code == 413
+
+
+def test_store_failure_gets_503_so_alertmanager_retries(
+    client: TestClient, settings: RouterSettings
+) -> None:
+    path = settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE deliveries")
+    answer = client.post("/alerts", json=payload(fingerprint="beef"), headers=bearer())
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"]
+    assert "retry" in answer.json()["detail"]
+
+
+def test_runbook_is_served_as_html(client: TestClient) -> None:
+    page = client.get("/runbooks/RedisDown")
+    assert page.status_code == 200
+    assert "<h1" in page.text
+    assert "<code>redis-cli ping</code>" in page.text
+    assert client.get("/runbooks/NoSuchAlert").status_code == 404
+    assert client.get("/runbooks/..%2Fsecrets").status_code == 404
+    assert "RedisDown" in client.get("/runbooks").text
+
+
+def test_health_ready_and_metrics(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").status_code == 200
+    client.post("/alerts", json=payload(), headers=bearer())
+    text = client.get("/metrics").text
+    assert 'router_alerts_received_total{status="firing"}' in text
+    assert 'router_queue_depth{state="pending"}' in text
