@@ -67,6 +67,16 @@ def make_notifiers(settings: RouterSettings) -> dict[str, Notifier]:
     }
 
 
+def render_metrics() -> tuple[bytes, str]:
+    """Our registry, plus the process-wide one of `instrumentation/` when that package is there."""
+    try:
+        module = importlib.import_module("instrumentation.metrics")
+    except ImportError:
+        return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    body, content_type = module.render_metrics(REGISTRY)
+    return bytes(body), str(content_type)
+
+
 def instrument(app: FastAPI) -> None:
     """Tracing and request metrics from `instrumentation/` when that package is there."""
     try:
@@ -88,7 +98,9 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def create_app(settings: RouterSettings, start_worker: bool = True) -> FastAPI:
+def create_app(
+    settings: RouterSettings, start_worker: bool = True, instrumented: bool = True
+) -> FastAPI:
     """Build the app; the routing table is checked here, so a bad table stops the start."""
     table = load_routing_table(settings.routing_file, settings)
     store = Store(settings.database_url)
@@ -114,7 +126,6 @@ def create_app(settings: RouterSettings, start_worker: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.store, app.state.worker, app.state.table = store, worker, table
-    instrument(app)
 
     @app.post(
         "/alerts",
@@ -204,7 +215,8 @@ def create_app(settings: RouterSettings, start_worker: bool = True) -> FastAPI:
 
     @app.get("/metrics", summary="Prometheus metrics")
     def metrics() -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        body, content_type = render_metrics()
+        return Response(body, media_type=content_type)
 
     @app.get("/runbooks", response_class=HTMLResponse, summary="every runbook")
     def runbooks_index() -> HTMLResponse:
@@ -222,6 +234,9 @@ def create_app(settings: RouterSettings, start_worker: bool = True) -> FastAPI:
                 status_code=404,
             )
         return HTMLResponse(page)
+
+    if instrumented:  # after the routes, so it keeps our /metrics instead of adding its own
+        instrument(app)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, error: Exception) -> Response:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,9 +18,10 @@ import httpx
 
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
-from soundcheck.stack.part import find_binary
-from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
+from soundcheck.stack.part import State, find_binary
+from soundcheck.stack.parts.router import sandbox_targets, telemetry_environment
 from soundcheck.stack.process import ManagedProcess
+from soundcheck.stack.stack import Stack
 
 T = TypeVar("T")
 
@@ -44,8 +46,9 @@ def router_environment(
     settings: StackSettings, port: int, home: Path, token: str
 ) -> dict[str, str]:
     """A router talking to the stack's sandbox and Prometheus, with its own database."""
-    sandbox = f"http://{settings.host}:{settings.sandbox_port}"
     return {
+        **sandbox_targets(settings),
+        **telemetry_environment(settings),
         "PYTHONPATH": str(REPO_ROOT),
         "SOUNDCHECK_ROUTER_HOST": settings.host,
         "SOUNDCHECK_ROUTER_PORT": str(port),
@@ -53,15 +56,6 @@ def router_environment(
         "SOUNDCHECK_ROUTER_DATABASE_URL": f"sqlite:///{home / 'router.db'}",
         "SOUNDCHECK_ROUTER_INSTANCE": f"harness:{port}",
         "SOUNDCHECK_ROUTER_PROMETHEUS_URL": f"http://{settings.host}:{settings.prometheus_port}",
-        "SOUNDCHECK_ROUTER_PAGERDUTY_URL": sandbox,
-        "SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING": SANDBOX_ROUTING_KEY,
-        "SOUNDCHECK_ROUTER_SLACK_URL": f"{sandbox}/slack/api/",
-        "SOUNDCHECK_ROUTER_SLACK_TOKEN": "xoxb-sandbox-token",
-        "SOUNDCHECK_ROUTER_JIRA_URL": f"{sandbox}/jira",
-        "SOUNDCHECK_ROUTER_JIRA_USER": "soundcheck",
-        "SOUNDCHECK_ROUTER_JIRA_TOKEN": "sandbox-token",
-        "SOUNDCHECK_ROUTER_SMTP_HOST": settings.host,
-        "SOUNDCHECK_ROUTER_SMTP_PORT": str(settings.sandbox_smtp_port),
     }
 
 
@@ -101,7 +95,7 @@ ALERTMANAGER_CONFIG = """route:
   group_wait: {group_wait}
   group_interval: {group_interval}
   repeat_interval: {repeat_interval}
-receivers:
+{routes}receivers:
   - name: router
     webhook_configs:
       - url: "{router_url}/alerts"
@@ -111,6 +105,19 @@ receivers:
             type: Bearer
             credentials_file: "{token_file}"
 {extra}"""
+
+
+@contextmanager
+def parts_up(settings: StackSettings, names: list[str]) -> Iterator[Stack]:
+    """The named stack parts running; those this started are stopped after (unless kept)."""
+    stack = Stack(settings)
+    running = {s.name for s in stack.status(names) if s.state is State.RUNNING}
+    stack.up(names)
+    try:
+        yield stack
+    finally:
+        if os.environ.get("SOUNDCHECK_KEEP_STACK") != "1":
+            stack.stop([n for n in names if n not in running])
 
 
 class AlertmanagerProcess:
@@ -125,6 +132,7 @@ class AlertmanagerProcess:
         host: str = "127.0.0.1",
         timings: tuple[str, str, str] = ("1s", "2s", "10s"),
         extra_receivers: str = "",
+        routes: str = "",
     ) -> None:
         self.home = home
         self.port = port
@@ -134,6 +142,7 @@ class AlertmanagerProcess:
         self.token = token
         self.timings = timings
         self.extra = extra_receivers
+        self.routes = routes
         self.process = ManagedProcess(home)
 
     def config(self) -> str:
@@ -148,6 +157,7 @@ class AlertmanagerProcess:
             router_url=self.router_url,
             token_file=token_file,
             extra=self.extra,
+            routes=self.routes,
         )
 
     def start(self, within: float = 30.0) -> None:

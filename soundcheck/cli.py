@@ -13,6 +13,7 @@ from rich.table import Table
 
 from soundcheck.log_search import print_log_search
 from soundcheck.progress import LiveProgress, PlainProgress
+from soundcheck.router_cli import router_app
 from soundcheck.settings import load_settings
 from soundcheck.stack.errors import StackError
 from soundcheck.stack.java import ensure_dist
@@ -20,6 +21,7 @@ from soundcheck.stack.part import PartStatus, State
 from soundcheck.stack.stack import Stack
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app.add_typer(router_app, name="router")
 console = Console()
 errors = Console(stderr=True)
 

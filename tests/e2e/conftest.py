@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -12,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.client import SandboxClient
-from sandbox.harness import AlertmanagerProcess, RouterProcess, router_environment
+from sandbox.harness import AlertmanagerProcess, RouterProcess, parts_up, router_environment
 from soundcheck.settings import StackSettings
-from soundcheck.stack.part import State
 from soundcheck.stack.stack import Stack
 
 NEEDED = ["prometheus", "sandbox"]
@@ -28,12 +26,8 @@ def fresh_dir(path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def e2e_parts(settings: StackSettings) -> Iterator[Stack]:
-    stack = Stack(settings)
-    running = {s.name for s in stack.status(NEEDED) if s.state is State.RUNNING}
-    stack.up(NEEDED)
-    yield stack
-    if os.environ.get("SOUNDCHECK_KEEP_STACK") != "1":
-        stack.stop([n for n in NEEDED if n not in running])
+    with parts_up(settings, NEEDED) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +30,35 @@ def am_alert(name: str, priority: str, resolved: bool = False, **labels: str) ->
     if resolved:
         alert["endsAt"] = (now - timedelta(seconds=1)).isoformat()
     return alert
+
+
+def post_webhook(
+    router: RouterProcess, token: str, group: str, alerts: list[dict[str, Any]]
+) -> httpx.Response:
+    """A webhook as Alertmanager sends it, straight to the router (as a retry or HA twin would)."""
+    now = datetime.now(UTC).isoformat()
+    payload = {
+        "version": "4",
+        "groupKey": f"{{}}:{{{group}}}",
+        "status": "firing",
+        "receiver": "router",
+        "externalURL": "http://alertmanager",
+        "alerts": [
+            {
+                "status": "firing",
+                "annotations": {"summary": a["labels"]["alertname"]},
+                "startsAt": now,
+                **a,
+            }
+            for a in alerts
+        ],
+    }
+    return httpx.post(
+        f"{router.url}/alerts",
+        json=payload,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
 
 
 def alertname_in(text: str) -> str:
@@ -170,38 +200,18 @@ def test_retries_repeats_and_ha_twins_make_one_incident_post_and_ticket(
 def test_pagerduty_outage_and_router_crash_still_deliver_each_alert_once(
     router: RouterProcess, sandbox: SandboxClient, router_home: Path, token: str
 ) -> None:
-    import os
-
     outage = float(os.environ.get("SOUNDCHECK_TEST_PAGERDUTY_OUTAGE_SECONDS", "60"))
     sandbox.fault("pagerduty", kind="error", status=500, for_seconds=outage)
     sandbox.fault("slack", kind="latency", latency_ms=2500)
     names = [f"E2ECrash{i}{uuid.uuid4().hex[:4]}" for i in range(4)]
-    now = datetime.now(UTC).isoformat()
-    payload = {
-        "version": "4",
-        "groupKey": "{}:{crash}",
-        "status": "firing",
-        "receiver": "router",
-        "groupLabels": {},
-        "commonLabels": {},
-        "commonAnnotations": {},
-        "externalURL": "http://am",
-        "alerts": [
-            {
-                "status": "firing",
-                "labels": {"alertname": n, "priority": "P0", "service": "booking"},
-                "annotations": {"summary": n},
-                "startsAt": now,
-                "endsAt": "0001-01-01T00:00:00Z",
-                "generatorURL": "",
-                "fingerprint": f"{i:016x}",
-            }
-            for i, n in enumerate(names)
-        ],
-    }
-    answer = httpx.post(
-        f"{router.url}/alerts", json=payload, headers={"Authorization": f"Bearer {token}"}
-    )
+    alerts = [
+        {
+            "labels": {"alertname": n, "priority": "P0", "service": "booking"},
+            "fingerprint": f"{i:016x}",
+        }
+        for i, n in enumerate(names)
+    ]
+    answer = post_webhook(router, token, "crash", alerts)
     assert answer.status_code == 200
     # wait until Slack posts are in flight (the sandbox is holding them) and PagerDuty has failed
     eventually(
@@ -251,25 +261,8 @@ def test_dead_letters_are_replayed_by_the_cli(
     router.env["SOUNDCHECK_ROUTER_DEAD_LETTER_AFTER_SECONDS"] = "2"
     router.start()
     sandbox.fault("pagerduty", kind="error", status=502)
-    now = datetime.now(UTC).isoformat()
-    payload = {
-        "version": "4",
-        "groupKey": "{}:{dead}",
-        "status": "firing",
-        "receiver": "router",
-        "externalURL": "",
-        "alerts": [
-            {
-                "status": "firing",
-                "labels": {"alertname": "E2EDead", "priority": "P0"},
-                "startsAt": now,
-                "fingerprint": "deadbeef",
-            }
-        ],
-    }
-    httpx.post(
-        f"{router.url}/alerts", json=payload, headers={"Authorization": f"Bearer {token}"}
-    ).raise_for_status()
+    alert = {"labels": {"alertname": "E2EDead", "priority": "P0"}, "fingerprint": "deadbeef"}
+    post_webhook(router, token, "dead", [alert]).raise_for_status()
     eventually(
         lambda: ("pagerduty", "trigger", "dead") in delivery_states(router_home),
         20,

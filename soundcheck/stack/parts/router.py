@@ -12,9 +12,36 @@ import sys
 import httpx
 
 from soundcheck import REPO_ROOT
+from soundcheck.settings import StackSettings
 from soundcheck.stack.part import NotReady, Part
 from soundcheck.stack.parts.prometheus import ensure_router_token
 from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
+
+
+def sandbox_targets(s: StackSettings) -> dict[str, str]:
+    """The router's target addresses and credentials when the sandbox stands in for them."""
+    sandbox = f"http://{s.host}:{s.sandbox_port}"
+    return {
+        "SOUNDCHECK_ROUTER_PAGERDUTY_URL": sandbox,
+        "SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING": SANDBOX_ROUTING_KEY,
+        "SOUNDCHECK_ROUTER_SLACK_URL": f"{sandbox}/slack/api/",
+        "SOUNDCHECK_ROUTER_SLACK_TOKEN": "xoxb-sandbox-token",
+        "SOUNDCHECK_ROUTER_JIRA_URL": f"{sandbox}/jira",
+        "SOUNDCHECK_ROUTER_JIRA_USER": "soundcheck",
+        "SOUNDCHECK_ROUTER_JIRA_TOKEN": "sandbox-token",
+        "SOUNDCHECK_ROUTER_SMTP_HOST": s.host,
+        "SOUNDCHECK_ROUTER_SMTP_PORT": str(s.sandbox_smtp_port),
+    }
+
+
+def telemetry_environment(s: StackSettings) -> dict[str, str]:
+    """Where the router's traces and logs go: the stack's pipeline (via `instrumentation/`)."""
+    return {
+        "SOUNDCHECK_SERVICE_NAME": "router",
+        "SOUNDCHECK_OTLP_ENDPOINT": f"http://{s.host}:{s.pipeline_otlp_port}",
+        "SOUNDCHECK_FLUENT_HOST": s.host,
+        "SOUNDCHECK_FLUENT_PORT": str(s.pipeline_forward_port),
+    }
 
 
 class Router(Part):
@@ -34,18 +61,6 @@ class Router(Part):
 
     def environment(self) -> dict[str, str]:
         s = self.settings
-        sandbox = f"http://{s.host}:{s.sandbox_port}"
-        defaults = {
-            "SOUNDCHECK_ROUTER_PAGERDUTY_URL": sandbox,
-            "SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING": SANDBOX_ROUTING_KEY,
-            "SOUNDCHECK_ROUTER_SLACK_URL": f"{sandbox}/slack/api/",
-            "SOUNDCHECK_ROUTER_SLACK_TOKEN": "xoxb-sandbox-token",
-            "SOUNDCHECK_ROUTER_JIRA_URL": f"{sandbox}/jira",
-            "SOUNDCHECK_ROUTER_JIRA_USER": "soundcheck",
-            "SOUNDCHECK_ROUTER_JIRA_TOKEN": "sandbox-token",
-            "SOUNDCHECK_ROUTER_SMTP_HOST": s.host,
-            "SOUNDCHECK_ROUTER_SMTP_PORT": str(s.sandbox_smtp_port),
-        }
         forced = {
             "PYTHONPATH": str(REPO_ROOT),
             "SOUNDCHECK_ROUTER_HOST": s.host,
@@ -55,8 +70,8 @@ class Router(Part):
             "SOUNDCHECK_ROUTER_PROMETHEUS_URL": f"http://{s.host}:{s.prometheus_port}",
             "SOUNDCHECK_ROUTER_INSTANCE": f"local:{s.router_port}",
         }
-        chosen = {name: os.environ.get(name, value) for name, value in defaults.items()}
-        return {**chosen, **forced}
+        chosen = {name: os.environ.get(name, value) for name, value in sandbox_targets(s).items()}
+        return {**chosen, **telemetry_environment(s), **forced}
 
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from sandbox.client import SandboxClient
+from sandbox.harness import parts_up
 from soundcheck.settings import StackSettings
-from soundcheck.stack.part import State
 from soundcheck.stack.stack import Stack
 
 NEEDED = ["prometheus", "sandbox", "router"]
@@ -17,12 +16,8 @@ NEEDED = ["prometheus", "sandbox", "router"]
 
 @pytest.fixture(scope="session")
 def router_parts(settings: StackSettings) -> Iterator[Stack]:
-    stack = Stack(settings)
-    running = {s.name for s in stack.status(NEEDED) if s.state is State.RUNNING}
-    stack.up(NEEDED)
-    yield stack
-    if os.environ.get("SOUNDCHECK_KEEP_STACK") != "1":
-        stack.stop([n for n in NEEDED if n not in running])
+    with parts_up(settings, NEEDED) as stack:
+        yield stack
 
 
 @pytest.fixture

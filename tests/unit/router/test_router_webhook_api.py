@@ -64,7 +64,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RouterSettings:
 
 @pytest.fixture
 def client(settings: RouterSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, start_worker=False)) as test_client:
+    with TestClient(create_app(settings, start_worker=False, instrumented=False)) as test_client:
         yield test_client
 
 

@@ -1,0 +1,184 @@
+"""The router's webhook ingest rate and answer time, and alert-to-PagerDuty latency through the
+router next to Alertmanager's own `pagerduty_configs` to the same sandbox, in the same run.
+
+Starts its own router and Alertmanager (beside the stack's, like the e2e tests) and needs the
+stack's sandbox (`soundcheck up sandbox`, with the same SOUNDCHECK_* environment). Not a test:
+it prints figures (and a markdown section with `--markdown`), it asserts nothing.
+
+    .venv/bin/python bench/router_ingest.py --webhooks 400 --alerts-per-webhook 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import statistics
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from sandbox.client import SandboxClient
+from sandbox.harness import AlertmanagerProcess, RouterProcess, eventually, router_environment
+from soundcheck.settings import load_settings
+from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
+
+PORT_STEP = 21
+NATIVE_ROUTE = """  routes:
+    - matchers: ['path="native"']
+      receiver: native
+"""
+NATIVE_RECEIVER = """  - name: native
+    pagerduty_configs:
+      - routing_key: "{key}"
+        url: "{sandbox}/v2/enqueue"
+        send_resolved: true
+"""
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def webhook(run: str, n: int, alerts: int) -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat()
+    return {
+        "version": "4",
+        "groupKey": f"{{}}:{{bench={run}-{n}}}",
+        "status": "firing",
+        "receiver": "router",
+        "externalURL": "http://alertmanager",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": f"Bench{n}x{i}", "priority": "P2", "run": run},
+                "annotations": {"summary": "benchmark"},
+                "startsAt": now,
+                "fingerprint": f"{n:08x}{i:08x}",
+            }
+            for i in range(alerts)
+        ],
+    }
+
+
+def measure_ingest(
+    router: RouterProcess, token: str, webhooks: int, per: int, workers: int
+) -> dict[str, float]:
+    run = uuid.uuid4().hex[:6]
+    bodies = [webhook(run, n, per) for n in range(webhooks)]
+    client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    times: list[float] = []
+
+    def send(body: dict[str, Any]) -> None:
+        began = time.perf_counter()
+        client.post(f"{router.url}/alerts", json=body).raise_for_status()
+        times.append(time.perf_counter() - began)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(send, bodies))
+    elapsed = time.perf_counter() - began
+    return {
+        "alerts_per_second": webhooks * per / elapsed,
+        "webhooks_per_second": webhooks / elapsed,
+        "p50_ms": percentile(times, 0.50) * 1000,
+        "p99_ms": percentile(times, 0.99) * 1000,
+    }
+
+
+def pending(router: RouterProcess) -> int:
+    for line in httpx.get(f"{router.url}/metrics", timeout=10).text.splitlines():
+        if line.startswith('router_queue_depth{state="pending"}'):
+            return int(float(line.split()[-1]))
+    raise RuntimeError("the router's /metrics has no router_queue_depth")
+
+
+def measure_latency(
+    am: AlertmanagerProcess, sandbox: SandboxClient, count: int
+) -> dict[str, list[float]]:
+    """Seconds from posting to Alertmanager to the sandbox's PagerDuty receiving the trigger."""
+    latencies: dict[str, list[float]] = {"router": [], "native": []}
+    for n in range(count):
+        for path in ("router", "native"):
+            name = f"BenchLatency{path}{n}{uuid.uuid4().hex[:4]}"
+            posted = time.time()
+            am.post_alerts(
+                [
+                    {
+                        "labels": {"alertname": name, "priority": "P0", "path": path},
+                        "annotations": {"summary": name},
+                    }
+                ]
+            )
+
+            def arrived(name: str = name) -> float | None:
+                for event in sandbox.received("pagerduty"):
+                    if event["kind"] == "trigger" and name in str(event["body"]):
+                        return float(event["at"])
+                return None
+
+            latencies[path].append(
+                eventually(arrived, 30, f"{name} at PagerDuty", every=0.02) - posted
+            )
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--webhooks", type=int, default=400)
+    parser.add_argument("--alerts-per-webhook", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=8, help="concurrent webhook senders")
+    parser.add_argument("--latency-alerts", type=int, default=20)
+    args = parser.parse_args()
+
+    settings = load_settings()
+    sandbox = SandboxClient(f"http://{settings.host}:{settings.sandbox_port}")
+    sandbox.reset()
+    token = secrets.token_urlsafe(24)
+    home = settings.home / "bench-router"
+    shutil.rmtree(home, ignore_errors=True)
+    router = RouterProcess(
+        home / "router",
+        router_environment(settings, settings.router_port + PORT_STEP, home / "router", token),
+    )
+    router.start()
+    am = AlertmanagerProcess(
+        home / "alertmanager",
+        settings.alertmanager_port + PORT_STEP,
+        router.url,
+        token,
+        host=settings.host,
+        timings=("100ms", "1s", "1h"),
+        extra_receivers=NATIVE_RECEIVER.format(key=SANDBOX_ROUTING_KEY, sandbox=sandbox.url),
+        routes=NATIVE_ROUTE,
+    )
+    try:
+        ingest = measure_ingest(router, token, args.webhooks, args.alerts_per_webhook, args.workers)
+        eventually(lambda: pending(router) == 0, 600, "the ingested alerts delivered", every=1)
+        am.start()
+        latency = measure_latency(am, sandbox, args.latency_alerts)
+    finally:
+        am.stop()
+        router.stop()
+    router_median = statistics.median(latency["router"])
+    native_median = statistics.median(latency["native"])
+    print(
+        f"ingest: {ingest['alerts_per_second']:.0f} alerts/s "
+        f"({ingest['webhooks_per_second']:.0f} webhooks/s of {args.alerts_per_webhook} alerts), "
+        f"answer p50 {ingest['p50_ms']:.1f} ms, p99 {ingest['p99_ms']:.1f} ms"
+    )
+    print(
+        f"alert → sandbox PagerDuty: router median {router_median * 1000:.0f} ms "
+        f"(p95 {percentile(latency['router'], 0.95) * 1000:.0f} ms), Alertmanager native median "
+        f"{native_median * 1000:.0f} ms (p95 {percentile(latency['native'], 0.95) * 1000:.0f} ms), "
+        f"ratio {router_median / native_median:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
