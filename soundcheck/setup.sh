@@ -9,6 +9,8 @@ DEBIAN_PACKAGES=(
   mariadb-server mariadb-client          # MariaDB, own datadir under .soundcheck/
   redis-server redis-sentinel            # Redis (+ sentinels for the HA drills)
   prometheus prometheus-alertmanager     # Prometheus, promtool, Alertmanager, amtool
+  prometheus-redis-exporter prometheus-mysqld-exporter  # exporters Prometheus scrapes (issue 6)
+  prometheus-node-exporter prometheus-elasticsearch-exporter
   openjdk-17-jdk-headless maven          # Kafka and Elasticsearch run from Maven Central jars
   python3 python3-venv                   # the virtualenv; uv installs the locked packages
   ca-certificates make

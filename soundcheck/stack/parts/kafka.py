@@ -37,6 +37,7 @@ class Kafka(Part):
         return {
             "kafka_port": self.settings.kafka_port,
             "kafka_controller_port": self.settings.kafka_controller_port,
+            "kafka_jmx_exporter_port": self.settings.kafka_jmx_exporter_port,
         }
 
     def address(self) -> str:
@@ -48,9 +49,12 @@ class Kafka(Part):
     def fetch(self) -> None:
         ensure_dist(self.settings, "kafka")
 
-    def _java(self, main: str, *args: str, heap: str = "256m") -> list[str]:
+    def _java(
+        self, main: str, *args: str, heap: str = "256m", agents: tuple[str, ...] = ()
+    ) -> list[str]:
         return [
             find_java(self.settings),
+            *agents,
             f"-Xms{heap}",
             f"-Xmx{heap}",
             "-XX:+UseG1GC",
@@ -96,8 +100,20 @@ class Kafka(Part):
             ),
         )
 
+    def jmx_exporter_agent(self) -> str:
+        """The Prometheus JMX exporter as a -javaagent: broker metrics on their own port."""
+        s = self.settings
+        jar = self.dist() / "agent" / "jmx_prometheus_javaagent.jar"
+        config = TEMPLATES / "kafka" / "jmx-exporter.yaml"
+        return f"-javaagent:{jar}={s.host}:{s.kafka_jmx_exporter_port}:{config}"
+
     def command(self) -> list[str]:
-        return self._java("kafka.Kafka", str(self.properties), heap=self.settings.kafka_heap)
+        return self._java(
+            "kafka.Kafka",
+            str(self.properties),
+            heap=self.settings.kafka_heap,
+            agents=(self.jmx_exporter_agent(),),
+        )
 
     def version(self) -> str:
         for jar in (self.dist() / "lib").glob("kafka_2.13-*.jar"):

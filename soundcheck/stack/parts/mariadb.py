@@ -6,6 +6,8 @@ import getpass
 from pathlib import Path
 
 import pymysql
+from pydantic import SecretStr
+from pymysql.cursors import Cursor
 
 from soundcheck.stack.part import NotReady, Part, find_binary
 
@@ -94,4 +96,19 @@ class MariaDB(Part):
                     f"GRANT ALL PRIVILEGES ON `{s.mariadb_database}%%`.* TO %s@%s",
                     (s.mariadb_user, host),
                 )
+            create_exporter_user(cursor, s.mysqld_exporter_user, s.mysqld_exporter_password)
             conn.commit()
+
+
+def create_exporter_user(cursor: Cursor, user: str, password: SecretStr) -> None:
+    """The mysqld exporter's login: reads status and the process list, touches no data."""
+    for host in ("127.0.0.1", "localhost"):
+        cursor.execute("CREATE USER IF NOT EXISTS %s@%s", (user, host))
+        cursor.execute(
+            "ALTER USER %s@%s IDENTIFIED BY %s WITH MAX_USER_CONNECTIONS 3",
+            (user, host, password.get_secret_value()),
+        )
+        cursor.execute(
+            "GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO %s@%s", (user, host)
+        )
+        cursor.execute("GRANT SELECT ON performance_schema.* TO %s@%s", (user, host))

@@ -43,13 +43,14 @@ class Prometheus(Part):
 
     def prepare(self) -> None:
         s = self.settings
+        # Every *_port setting is a template field, so a new scrape job needs no code here.
+        ports = {name: value for name, value in s.model_dump().items() if name.endswith("_port")}
         self.render(
             TEMPLATES / "prometheus" / "prometheus.yml",
             self.dir / "prometheus.yml",
             host=s.host,
-            prometheus_port=s.prometheus_port,
-            alertmanager_port=s.alertmanager_port,
             rules_dir=ALERT_RULES,
+            **ports,
         )
 
     def command(self) -> list[str]:
