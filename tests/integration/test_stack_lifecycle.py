@@ -10,10 +10,10 @@ import pytest
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.ports import port_is_open
-from soundcheck.stack.stack import Stack
+from soundcheck.stack.stack import PART_TYPES, Stack
 
 pytestmark = pytest.mark.usefixtures("stack")
-PARTS = ["mariadb", "redis", "kafka", "elasticsearch", "prometheus", "alertmanager"]
+PARTS = [part.name for part in PART_TYPES]  # every part, in start order; one list to keep
 
 
 def soundcheck(*args: str) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,6 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +17,6 @@ from soundcheck.stack.part import State
 from soundcheck.stack.stack import Stack
 
 PIPELINE_PARTS = ["elasticsearch", "pipeline"]
-LENIENT = {"ignore_unavailable": "true", "allow_no_indices": "true"}
 
 
 @pytest.fixture(scope="session")
@@ -59,20 +57,3 @@ def forward_address(settings: StackSettings, stack: Stack) -> tuple[str, int]:
 @pytest.fixture
 def pipeline_url(settings: StackSettings, stack: Stack) -> str:
     return f"http://{settings.host}:{settings.pipeline_otlp_port}"
-
-
-def search(es: httpx.Client, index: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = es.post(
-        f"/{index}/_search",
-        params={"ignore_unavailable": "true", "allow_no_indices": "true"},
-        json=body,
-    )
-    response.raise_for_status()
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def sources(es: httpx.Client, index: str, size: int = 10_000) -> list[dict[str, Any]]:
-    es.post(f"/{index}/_refresh", params=LENIENT)
-    hits = search(es, index, {"size": size, "sort": ["_doc"]})["hits"]["hits"]
-    return [hit["_source"] for hit in hits]

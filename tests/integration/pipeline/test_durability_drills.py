@@ -12,7 +12,7 @@ import threading
 import time
 
 import httpx
-from conftest import LENIENT, search, sources
+from pipeline_es import LENIENT, search, sources
 from test_real_parts import eventually
 
 from pipeline.forward_client import AckMissing, ForwardClient

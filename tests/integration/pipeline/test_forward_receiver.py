@@ -8,8 +8,8 @@ import time
 
 import httpx
 import msgpack
-from conftest import sources
 from fluent import sender
+from pipeline_es import sources
 from test_real_parts import eventually
 
 from pipeline.forward_client import ForwardClient

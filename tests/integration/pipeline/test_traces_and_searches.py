@@ -7,12 +7,12 @@ import os
 import subprocess
 
 import httpx
-from conftest import sources
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from pipeline_es import sources
 from test_real_parts import eventually
 
 from pipeline.forward_client import ForwardClient

@@ -1,0 +1,24 @@
+"""Elasticsearch helpers for the pipeline tests (a module of its own: `conftest` is ambiguous)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+LENIENT = {"ignore_unavailable": "true", "allow_no_indices": "true"}
+
+
+def search(es: httpx.Client, index: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = es.post(f"/{index}/_search", params=LENIENT, json=body)
+    if response.status_code == 503:  # a just-created index whose shard is not started yet
+        return {"hits": {"hits": [], "total": {"value": 0}}}
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def sources(es: httpx.Client, index: str, size: int = 10_000) -> list[dict[str, Any]]:
+    es.post(f"/{index}/_refresh", params=LENIENT)
+    hits = search(es, index, {"size": size, "sort": ["_doc"]})["hits"]["hits"]
+    return [hit["_source"] for hit in hits]
