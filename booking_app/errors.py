@@ -55,6 +55,12 @@ class SeatBusy(Conflict):
     code = "seat_busy"
 
 
+class PaymentInProgress(Conflict):
+    """Another request holds the reservation's (or the user's points) lock: retry the same."""
+
+    code = "payment_in_progress"
+
+
 class Unavailable(ApiError):
     status = 503
     code = "unavailable"

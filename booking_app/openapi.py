@@ -55,6 +55,11 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+# gunicorn itself refuses a request line over its limit, before the app (and in HTML).
+TOO_LONG = {
+    "description": "the query string is longer than the server accepts",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 CACHE_HEADER = {
     "X-Cache-Hit": {
         "description": "whether Redis answered",
@@ -242,6 +247,7 @@ PATHS: dict[str, Any] = {
                     "the ranking",
                 ),
                 **_errors(400),
+                "414": TOO_LONG,
             },
         }
     },

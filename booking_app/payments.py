@@ -15,7 +15,7 @@ from sqlalchemy import Connection, exc, func, insert, select, update
 from booking_app import points, telemetry, waiting_queue
 from booking_app.cache import seats_key
 from booking_app.db import utcnow
-from booking_app.errors import Conflict, InvalidRequest, NotFound
+from booking_app.errors import Conflict, InvalidRequest, NotFound, PaymentInProgress
 from booking_app.locks import LockTimeout
 from booking_app.models import payments, reservations, seats
 from booking_app.outbox import PAYMENT_COMPLETED, add_event
@@ -88,7 +88,7 @@ def pay(
                         raise
                     return _replay(conn, earlier, reservation_id), True
     except LockTimeout:
-        raise Conflict(
+        raise PaymentInProgress(
             f"Reservation {reservation_id} is being paid right now. Retry the same request "
             "with the same Idempotency-Key in a moment; it will not be charged twice."
         ) from None

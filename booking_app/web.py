@@ -230,7 +230,7 @@ def handle_unexpected(error: Exception) -> tuple[Response, int]:
 
 
 def create_app() -> Flask:
-    app = Flask("booking_app")
+    app = Flask("booking_app", static_folder=None)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api)
     app.register_error_handler(ApiError, handle_api_error)

@@ -1,0 +1,184 @@
+"""Booking service instances for the tests: the real app (gunicorn + worker) on the real stack.
+
+Each instance gets its own database, Redis database number, Kafka topic prefix and port, so tests
+can shorten timings (breaker reset, activation interval, pool size) without touching the stack's
+own booking service, and leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pymysql
+import pytest
+import redis
+from test_real_parts import eventually
+
+from soundcheck import REPO_ROOT
+from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.booking import booking_environment
+from soundcheck.stack.process import ManagedProcess
+from soundcheck.stack.stack import Stack
+
+ADMIN_TOKEN = "test-admin-token"
+SEAT_PRICE = 50000
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class BookingInstance:
+    name: str
+    url: str
+    database: str
+    settings: StackSettings
+    process: ManagedProcess
+    env: dict[str, str]
+
+    def client(self, timeout: float = 30.0) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout)
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        s = self.settings
+        conn = pymysql.connect(
+            host=s.host,
+            port=s.mariadb_port,
+            user=s.mariadb_user,
+            password=s.mariadb_password.get_secret_value(),
+            database=self.database,
+            autocommit=True,
+        )
+        with conn, conn.cursor() as cursor:
+            cursor.execute(query, params or None)
+            return list(cursor.fetchall())
+
+    def metric(self, line_prefix: str) -> float | None:
+        """The value of the first /metrics sample line starting with `line_prefix`."""
+        text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        for line in text.splitlines():
+            if line.startswith(line_prefix):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+    # --- what most tests do first -----------------------------------------------------------
+    def active_token(self, client: httpx.Client, user_id: str) -> str:
+        answer = client.post("/queue/token", json={"userId": user_id})
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        assert body["status"] == "ACTIVE", f"token of {user_id} is not ACTIVE: {body}"
+        return str(body["tokenValue"])
+
+    def charge(self, client: httpx.Client, user_id: str, amount: int) -> None:
+        answer = client.post(f"/users/{user_id}/points/charge", json={"amount": amount})
+        assert answer.status_code == 200, answer.text
+
+    def reserve(
+        self,
+        client: httpx.Client,
+        token: str,
+        user_id: str,
+        seat_no: int,
+        schedule_id: str = "schedule_1",
+    ) -> dict[str, Any]:
+        answer = client.post(
+            "/reservations",
+            headers={"X-Queue-Token": token},
+            json={"userId": user_id, "scheduleId": schedule_id, "seatNo": seat_no},
+        )
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    def balance(self, client: httpx.Client, user_id: str) -> int:
+        return int(client.get(f"/users/{user_id}/points").json()["balance"])
+
+
+def start_instance(
+    settings: StackSettings, name: str, redis_db: int, **overrides: str
+) -> BookingInstance:
+    database = f"{settings.mariadb_database}_bt_{name}"
+    admin = pymysql.connect(
+        host=settings.host,
+        port=settings.mariadb_port,
+        user=settings.mariadb_user,
+        password=settings.mariadb_password.get_secret_value(),
+        autocommit=True,
+    )
+    with admin, admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        cursor.execute(f"CREATE DATABASE `{database}`")
+    redis.Redis(host=settings.host, port=settings.redis_port, db=redis_db).flushdb()
+    directory = settings.home / "booking-tests" / name
+    port = free_port(settings.host)
+    env = booking_environment(settings, directory, port)
+    password = settings.mariadb_password.get_secret_value()
+    env.update(
+        {
+            "BOOKING_DATABASE_URL": (
+                f"mysql+pymysql://{settings.mariadb_user}:{password}@{settings.host}:"
+                f"{settings.mariadb_port}/{database}?charset=utf8mb4"
+            ),
+            "BOOKING_REDIS_DB": str(redis_db),
+            "BOOKING_TOPIC_PREFIX": f"test-{name}-{uuid.uuid4().hex[:8]}.",
+            "BOOKING_ADMIN_TOKEN": ADMIN_TOKEN,
+            "BOOKING_WORKERS": "2",
+            "BOOKING_KAFKA_DELIVERY_TIMEOUT_MS": "3000",
+            "SOUNDCHECK_SERVICE_NAME": f"booking-test-{name}",
+            **overrides,
+        }
+    )
+    process = ManagedProcess(directory)
+    process.stop()
+    process.start([sys.executable, "-m", "booking_app", "serve"], env=env, cwd=REPO_ROOT)
+    instance = BookingInstance(
+        name, f"http://{settings.host}:{port}", database, settings, process, env
+    )
+
+    def healthy() -> bool:
+        assert process.is_alive(), f"booking instance {name} exited:\n{process.log_tail(30)}"
+        try:
+            return httpx.get(f"{instance.url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    eventually(healthy, 120, f"booking instance {name} answers /health")
+    return instance
+
+
+def stop_instance(instance: BookingInstance) -> None:
+    instance.process.stop()
+    instance.sql(f"DROP DATABASE IF EXISTS `{instance.database}`")
+
+
+@pytest.fixture(scope="session")
+def booking(stack: Stack, settings: StackSettings) -> Iterator[BookingInstance]:
+    """The main test instance: room for many ACTIVE tokens, a breaker that reacts in seconds."""
+    instance = start_instance(
+        settings,
+        "main",
+        redis_db=1,
+        BOOKING_MAX_ACTIVE_TOKENS="1000",
+        BOOKING_WORKERS="3",
+        BOOKING_REDIS_TIMEOUT_SECONDS="0.5",
+        BOOKING_BREAKER_VOLUME_THRESHOLD="5",
+        BOOKING_BREAKER_RESET_SECONDS="2",
+        BOOKING_CACHE_TTL_SECONDS="60",
+    )
+    yield instance
+    stop_instance(instance)
+
+
+def concurrently(count: int, job: Any) -> list[Any]:
+    """Run `job(i)` for i in range(count) at the same time; the results in order."""
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(job, range(count)))

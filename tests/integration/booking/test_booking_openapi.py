@@ -1,0 +1,56 @@
+"""The OpenAPI document against the real service: schemathesis finds no 5xx and no answer that
+breaks the document (status codes, content types, bodies, headers)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ADMIN_TOKEN, BookingInstance
+
+CHECKS = ",".join(
+    (
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "response_headers_conformance",
+    )
+)
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+    booking: BookingInstance, tmp_path: Path
+) -> None:
+    schemathesis = Path(sys.executable).with_name("schemathesis")
+    result = subprocess.run(
+        [
+            str(schemathesis),
+            "run",
+            f"{booking.url}/openapi.json",
+            "--checks",
+            CHECKS,
+            # The coverage phase trips over a Hypothesis internal error (AST recursion) here;
+            # examples + fuzzing + stateful cover every operation.
+            "--phases",
+            "examples,fuzzing,stateful",
+            "--max-examples",
+            "25",
+            "--max-time",
+            "60",
+            "--seed",
+            "3",
+            "--workers",
+            "2",
+            "--header",
+            f"Authorization: Bearer {ADMIN_TOKEN}",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -1,0 +1,87 @@
+"""B10: when every database connection is taken, requests get a clear 503 within the acquire
+timeout instead of hanging, and the service recovers when connections come back."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pymysql
+import pytest
+from conftest import BookingInstance, start_instance, stop_instance
+from test_real_parts import eventually
+
+from soundcheck.settings import StackSettings
+from soundcheck.stack.stack import Stack
+
+ACQUIRE_TIMEOUT = 1.0
+
+
+@pytest.fixture(scope="module")
+def small_pool(stack: Stack, settings: StackSettings) -> Iterator[BookingInstance]:
+    instance = start_instance(
+        settings,
+        "pool",
+        redis_db=2,
+        BOOKING_WORKERS="1",
+        BOOKING_POOL_SIZE="1",
+        BOOKING_POOL_MAX_OVERFLOW="0",
+        BOOKING_POOL_QUEUE_LIMIT="5",
+        BOOKING_POOL_ACQUIRE_TIMEOUT_SECONDS=str(ACQUIRE_TIMEOUT),
+        BOOKING_RUN_WORKER="0",
+    )
+    yield instance
+    stop_instance(instance)
+
+
+def test_exhausted_pool_answers_503_within_the_acquire_timeout(small_pool: BookingInstance) -> None:
+    s = small_pool.settings
+    blocker = pymysql.connect(
+        host=s.host,
+        port=s.mariadb_port,
+        user=s.mariadb_user,
+        password=s.mariadb_password.get_secret_value(),
+        database=small_pool.database,
+    )
+    stuck: list[httpx.Response] = []
+    try:
+        with blocker.cursor() as cursor:
+            # Hold the activation row lock: the next token request keeps the pool's only
+            # connection busy, waiting for this lock, like a slow query would.
+            cursor.execute("SELECT id FROM queue_state WHERE id = 1 FOR UPDATE")
+            holder = threading.Thread(
+                target=lambda: stuck.append(
+                    httpx.post(f"{small_pool.url}/queue/token", json={"userId": "hog"}, timeout=60)
+                )
+            )
+            holder.start()
+            eventually(
+                lambda: (
+                    small_pool.sql(
+                        "SELECT COUNT(*) FROM information_schema.processlist "
+                        "WHERE info LIKE %s AND id <> CONNECTION_ID()",
+                        "%FROM queue_state%FOR UPDATE%",
+                    )[0][0]
+                    >= 1
+                ),
+                20,
+                "the token request waits for the row lock, holding the only connection",
+            )
+            started = time.monotonic()
+            answer = httpx.get(f"{small_pool.url}/users/someone/points", timeout=30)
+            waited = time.monotonic() - started
+            assert answer.status_code == 503
+            assert answer.json()["error"] == "database_busy"
+            assert "Retry" in answer.json()["message"]
+            assert answer.headers["Retry-After"] == "1"
+            assert waited < ACQUIRE_TIMEOUT + 3.0, f"waited {waited:.1f} s: that is a hang"
+            assert (small_pool.metric("db_pool_exhausted_total") or 0) >= 1
+        blocker.rollback()
+        holder.join(timeout=60)
+    finally:
+        blocker.close()
+    assert stuck
+    assert stuck[0].status_code == 201
+    assert httpx.get(f"{small_pool.url}/users/someone/points", timeout=10).status_code == 200
