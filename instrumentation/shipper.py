@@ -86,6 +86,13 @@ class AckingForwardSender(FluentSender):  # type: ignore[misc]
                 if isinstance(answer, dict) and answer.get("ack") == chunk_id:
                     return
 
+    def abort(self) -> None:
+        """Interrupt a send or an ack wait in progress (at shutdown); never waits for the lock."""
+        current = cast("socket.socket | None", getattr(self, "socket", None))
+        if current is not None:
+            with contextlib.suppress(OSError):
+                current.shutdown(socket.SHUT_RDWR)
+
     def forget_inherited_socket(self) -> None:
         """In a forked child: drop the parent's connection without shutting it down."""
         inherited = cast("socket.socket | None", getattr(self, "socket", None))
@@ -214,6 +221,7 @@ class ForwardShipper:
                 self._sender.send_chunk(payload, chunk_id)
             except OSError as error:
                 metrics.LOG_SHIPPING_ERRORS.inc()
+                metrics.LOG_RECORDS_BUFFERED.set(len(self._entries))
                 self._report(connected=False, detail=str(error) or type(error).__name__)
                 if self._wake.wait(backoff) and self._closing:
                     self._wake.clear()
@@ -276,9 +284,13 @@ class ForwardShipper:
             self._ready.notify_all()
         thread = self._thread
         if thread is not None and thread.is_alive() and self._pid == os.getpid():
-            thread.join(timeout + 0.5)
+            thread.join(timeout)
+            if thread.is_alive():  # stuck on a receiver that neither acks nor closes
+                self._sender.abort()
+                thread.join(1.0)
         self._drop_all("shutdown")
-        self._sender.close()
+        if not (thread is not None and thread.is_alive()):
+            self._sender.close()
         _live_shippers.discard(self)
 
     def _after_fork_in_child(self) -> None:
