@@ -37,6 +37,15 @@ class StackSettings(BaseSettings):
     mariadb_password: SecretStr = SecretStr("soundcheck")
 
     redis_port: int = 6379
+    # B9: a Sentinel group (master, replica, three sentinels) for the failover drill.
+    redis_ha_master_port: int = 6380
+    redis_ha_replica_port: int = 6381
+    redis_sentinel_1_port: int = 26379
+    redis_sentinel_2_port: int = 26380
+    redis_sentinel_3_port: int = 26381
+    redis_sentinel_down_after_ms: int = Field(
+        2000, description="how long a silent master counts as up before the sentinels fail over"
+    )
 
     kafka_port: int = 9092
     kafka_controller_port: int = 9095

@@ -20,6 +20,7 @@ from soundcheck.stack.parts.mariadb import MariaDB
 from soundcheck.stack.parts.pipeline import Pipeline
 from soundcheck.stack.parts.prometheus import Alertmanager, Prometheus
 from soundcheck.stack.parts.redis import Redis
+from soundcheck.stack.parts.redis_sentinel import RedisSentinel
 from soundcheck.stack.parts.router import Router
 from soundcheck.stack.parts.sandbox import Sandbox
 from soundcheck.stack.ports import port_is_open
@@ -27,6 +28,7 @@ from soundcheck.stack.ports import port_is_open
 PART_TYPES: tuple[type[Part], ...] = (
     MariaDB,
     Redis,
+    RedisSentinel,
     Kafka,
     Elasticsearch,
     Pipeline,
