@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 import orjson
 
 SEGMENT_NAME = re.compile(r"^segment-(\d{9})\.ndjson$")
+CHECKPOINT_INTERVAL_SECONDS = 1.0
 
 
 class BufferFull(Exception):
@@ -98,6 +100,8 @@ class DiskBuffer:
         self._synced = Position(0, 0)
         self._sync_lock: asyncio.Lock | None = None
         self._checkpoint = Position(1, 0)
+        self._checkpoint_written_at = 0.0
+        self._checkpoint_written = self._checkpoint
         self.generation = ""
         self._open()
 
@@ -251,20 +255,41 @@ class DiskBuffer:
         return cp
 
     def commit(self, batch: Batch) -> None:
-        """Elasticsearch has every record of `batch`: move the checkpoint, delete old segments."""
-        write_atomically(
-            self.directory / "checkpoint.json",
-            json.dumps({"segment": batch.end.segment, "offset": batch.end.offset}).encode(),
-        )
+        """Elasticsearch has every record of `batch`: move the checkpoint on.
+
+        The checkpoint file is written at most once per CHECKPOINT_INTERVAL_SECONDS (three
+        fsyncs each time would slow every bulk): after a crash the records since the last write
+        are sent again, with the same ids, so they overwrite themselves.
+        """
         with self._lock:
             self._checkpoint = batch.end
-            finished = [n for n in self._sizes if n < batch.end.segment]
+        self.save_checkpoint_if_due()
+
+    def save_checkpoint_if_due(self) -> None:
+        if self._checkpoint == self._checkpoint_written:
+            return
+        if time.monotonic() - self._checkpoint_written_at >= CHECKPOINT_INTERVAL_SECONDS:
+            self.save_checkpoint()
+
+    def save_checkpoint(self) -> None:
+        """Persist the checkpoint, then delete the segments it has left behind."""
+        with self._lock:
+            checkpoint = self._checkpoint
+        write_atomically(
+            self.directory / "checkpoint.json",
+            json.dumps({"segment": checkpoint.segment, "offset": checkpoint.offset}).encode(),
+        )
+        self._checkpoint_written_at = time.monotonic()
+        self._checkpoint_written = checkpoint
+        with self._lock:
+            finished = [n for n in self._sizes if n < checkpoint.segment]
             for number in finished:
                 del self._sizes[number]
         for number in finished:
             self._path(number).unlink(missing_ok=True)
 
     def close(self) -> None:
+        self.save_checkpoint()
         if self._fd >= 0:
             os.fsync(self._fd)
             os.close(self._fd)

@@ -53,7 +53,9 @@ class ElasticsearchWriter(threading.Thread):
                     self.settings.bulk_max_bytes, self.settings.bulk_max_documents, 0.5
                 )
                 metrics.BUFFER_BYTES.set(self.buffer.pending_bytes())
-                if batch is not None:
+                if batch is None:
+                    self.buffer.save_checkpoint_if_due()
+                else:
                     self.index(batch)
                     self.buffer.commit(batch)
                     metrics.BUFFER_BYTES.set(self.buffer.pending_bytes())
@@ -62,6 +64,12 @@ class ElasticsearchWriter(threading.Thread):
                 metrics.ELASTICSEARCH_UP.set(0)
                 metrics.BULK_RETRIES.labels(reason=type(error).__name__).inc()
                 log.warning("Elasticsearch unavailable (%s); retrying in %.1f s", error, backoff)
+                self.templates_ready = False  # a cluster that comes back may be a fresh one
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, self.settings.retry_max_seconds)
+            except Exception:  # the thread must outlive any surprise, or indexing stops for good
+                metrics.BULK_RETRIES.labels(reason="unexpected").inc()
+                log.exception("unexpected error in the writer; retrying in %.1f s", backoff)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, self.settings.retry_max_seconds)
         self.client.close()

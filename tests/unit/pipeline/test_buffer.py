@@ -10,6 +10,8 @@ import pytest
 
 from pipeline.buffer import BufferFull, DiskBuffer
 
+DAY = "logs-a-2026.01.01"
+
 
 def ids_and_docs(data: bytes) -> list[tuple[str, dict[str, object]]]:
     lines = data.splitlines()
@@ -42,7 +44,21 @@ def test_commit_moves_on_and_deletes_finished_segments(tmp_path: Path) -> None:
         buffer.commit(batch)
     assert seen == [0, 1, 2, 3, 4]
     assert buffer.pending_bytes() == 0
+    buffer.save_checkpoint()  # the writer does this at most once a second
     assert len(list(tmp_path.glob("segment-*"))) == 1  # only the one being written
+
+
+def test_an_unsaved_checkpoint_means_a_resend_with_the_same_ids(tmp_path: Path) -> None:
+    buffer = DiskBuffer(tmp_path, 1 << 20, 1 << 20)
+    buffer.append([(DAY, {"n": 1})])
+    buffer.commit(first := buffer.next_batch(1 << 20, 100, 0) or pytest.fail("no batch"))
+    buffer.append([(DAY, {"n": 2})])
+    buffer.commit(buffer.next_batch(1 << 20, 100, 0) or pytest.fail("no batch"))
+    # A crash now (no close): the second commit came within the interval and was not saved.
+    again = DiskBuffer(tmp_path, 1 << 20, 1 << 20).next_batch(1 << 20, 100, 0)
+    assert again is not None
+    assert ids_and_docs(again.data)[0][1] == {"n": 2}
+    assert again.start == first.end
 
 
 def test_a_torn_last_record_is_cut_on_reopening(tmp_path: Path) -> None:
