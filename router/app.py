@@ -183,6 +183,8 @@ def create_app(
             log.exception("webhook.persist_failed")
             return problem(503, "The router could not store the alerts; Alertmanager will retry.")
         INGEST_SECONDS.observe(time.perf_counter() - began)
+        if result.deliveries:
+            worker.wake.set()
         for alert in payload.alerts:
             ALERTS_RECEIVED.labels(alert.status).inc()
         ALERTS_DEDUPLICATED.inc(result.duplicate_events)

@@ -11,6 +11,8 @@ import json
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from router.payload import WebhookAlert, WebhookPayload
 from router.routing import RoutingTable
 from router.store import PENDING, AlertEvent, Delivery, Store, Webhook
@@ -39,8 +41,10 @@ def identity_for(target: str, route: dict[str, object], alert: WebhookAlert, gro
 
 
 def ingest(store: Store, table: RoutingTable, payload: WebhookPayload, raw: bytes) -> IngestResult:
+    """A handful of statements per webhook, whatever its size: existing events are read in one
+    query, new ones and their deliveries inserted in one batch each (unique keys still guard
+    against a concurrent router on the same database)."""
     now = time.time()
-    new = duplicates = planned = 0
     with store.session() as session:
         webhook = Webhook(
             received_at=now,
@@ -53,59 +57,92 @@ def ingest(store: Store, table: RoutingTable, payload: WebhookPayload, raw: byte
         )
         session.add(webhook)
         session.flush()
-        for alert in payload.alerts:
-            priority = table.priority_of(alert.labels)
-            starts_at = alert.startsAt.isoformat()
-            fingerprint = alert.identity()
-            is_new = store.insert_ignore(
+        keyed = {(a.identity(), a.startsAt.isoformat(), a.status): a for a in payload.alerts}
+        fingerprints = sorted({fingerprint for fingerprint, _, _ in keyed})
+        existing = {
+            tuple(row)
+            for row in session.execute(
+                select(AlertEvent.fingerprint, AlertEvent.starts_at, AlertEvent.status).where(
+                    AlertEvent.fingerprint.in_(fingerprints)
+                )
+            )
+        }
+        fresh = {key: alert for key, alert in keyed.items() if key not in existing}
+        if fresh:
+            store.insert_ignore_many(
                 session,
                 AlertEvent,
-                {
-                    "fingerprint": fingerprint,
-                    "starts_at": starts_at,
-                    "status": alert.status,
-                    "alertname": alert.alertname[:255],
-                    "priority": priority,
-                    "group_key": payload.groupKey,
-                    "external_url": payload.externalURL,
-                    "alert": alert.model_dump_json(),
-                    "received_at": now,
-                    "webhook_id": webhook.id,
-                },
-            )
-            if not is_new:
-                duplicates += 1
-                continue
-            new += 1
-            event_id = (
-                session.query(AlertEvent.id)
-                .filter_by(fingerprint=fingerprint, starts_at=starts_at, status=alert.status)
-                .scalar()
-            )
-            action = "trigger" if alert.status == "firing" else "resolve"
-            for target, route_model in table.route(priority).targets().items():
-                route = route_model.model_dump()
-                destination = destination_of(target, route)
-                identity = identity_for(target, route, alert, payload.groupKey)
-                key = f"{target}|{destination}|{identity}|{fingerprint}|{action}|{starts_at}"
-                planned += store.insert_ignore(
-                    session,
-                    Delivery,
+                [
                     {
-                        "idempotency_key": hashlib.sha256(key.encode()).hexdigest(),
-                        "target": target,
-                        "destination": destination[:255],
-                        "identity": identity,
-                        "action": action,
-                        "route": json.dumps(route),
-                        "event_id": event_id,
-                        "state": PENDING,
-                        "attempts": 0,
-                        "created_at": now,
-                        "accepted_at": now,
-                        "next_attempt_at": now,
-                        "last_error": "",
-                        "in_flight": False,
-                    },
+                        "fingerprint": fingerprint,
+                        "starts_at": starts_at,
+                        "status": status,
+                        "alertname": alert.alertname[:255],
+                        "priority": table.priority_of(alert.labels),
+                        "group_key": payload.groupKey,
+                        "external_url": payload.externalURL,
+                        "alert": alert.model_dump_json(),
+                        "received_at": now,
+                        "webhook_id": webhook.id,
+                    }
+                    for (fingerprint, starts_at, status), alert in fresh.items()
+                ],
+            )
+        event_ids = {
+            (row.fingerprint, row.starts_at, row.status): row.id
+            for row in session.execute(
+                select(
+                    AlertEvent.id, AlertEvent.fingerprint, AlertEvent.starts_at, AlertEvent.status
+                ).where(
+                    AlertEvent.fingerprint.in_(sorted({f for f, _, _ in fresh})),
+                    AlertEvent.webhook_id == webhook.id,
                 )
-    return IngestResult(webhook.id, new, duplicates, planned)
+            )
+        }
+        deliveries = [
+            delivery_row(table, payload, alert, key, event_ids[key], now)
+            for key, alert in fresh.items()
+            if key in event_ids  # absent: a concurrent router stored it first
+        ]
+        rows = [row for batch in deliveries for row in batch]
+        if rows:
+            store.insert_ignore_many(session, Delivery, rows)
+    return IngestResult(webhook.id, len(event_ids), len(payload.alerts) - len(event_ids), len(rows))
+
+
+def delivery_row(
+    table: RoutingTable,
+    payload: WebhookPayload,
+    alert: WebhookAlert,
+    key: tuple[str, str, str],
+    event_id: int,
+    now: float,
+) -> list[dict[str, object]]:
+    """One delivery per target of the alert's priority, keyed so it can be planned only once."""
+    fingerprint, starts_at, status = key
+    action = "trigger" if status == "firing" else "resolve"
+    rows: list[dict[str, object]] = []
+    for target, route_model in table.route(table.priority_of(alert.labels)).targets().items():
+        route = route_model.model_dump()
+        destination = destination_of(target, route)
+        identity = identity_for(target, route, alert, payload.groupKey)
+        unique = f"{target}|{destination}|{identity}|{fingerprint}|{action}|{starts_at}"
+        rows.append(
+            {
+                "idempotency_key": hashlib.sha256(unique.encode()).hexdigest(),
+                "target": target,
+                "destination": destination[:255],
+                "identity": identity,
+                "action": action,
+                "route": json.dumps(route),
+                "event_id": event_id,
+                "state": PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "accepted_at": now,
+                "next_attempt_at": now,
+                "last_error": "",
+                "in_flight": False,
+            }
+        )
+    return rows

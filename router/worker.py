@@ -23,7 +23,16 @@ from router.metrics import DELIVERIES, DELIVERY_LATENCY
 from router.notifiers.base import Notifier
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater
 from router.settings import RouterSettings
-from router.store import DEAD, DELIVERED, GIVEN_UP, PENDING, AlertEvent, Delivery, Store
+from router.store import (
+    DEAD,
+    DELIVERED,
+    GIVEN_UP,
+    PENDING,
+    AlertEvent,
+    Delivery,
+    Store,
+    TargetRef,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +52,7 @@ class Worker:
         self.notifiers = notifiers
         self.owner = settings.instance_name()
         self.stopping = threading.Event()
+        self.wake = threading.Event()  # set when there is new work: no polling delay
         self.pool = ThreadPoolExecutor(
             max_workers=settings.worker_threads, thread_name_prefix="deliver"
         )
@@ -58,6 +68,7 @@ class Worker:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.wake.set()
         self.thread.join(timeout=5)
         self.pool.shutdown(wait=True, cancel_futures=True)
 
@@ -73,7 +84,8 @@ class Worker:
                     self.busy.add(delivery_id)
                 self.pool.submit(self.attempt, delivery_id)
             if not claimed:
-                self.stopping.wait(self.settings.poll_interval_seconds)
+                self.wake.wait(self.settings.poll_interval_seconds)
+                self.wake.clear()
 
     def claim(self) -> list[int]:
         """Lease up to `worker_threads` due deliveries whose predecessors are all finished."""
@@ -126,6 +138,7 @@ class Worker:
         finally:
             with self.lock:
                 self.busy.discard(delivery_id)
+            self.wake.set()  # a slot is free, and a resolve may now follow its trigger
 
     def _attempt(self, delivery_id: int) -> None:
         with self.store.session() as session:
@@ -141,6 +154,8 @@ class Worker:
             action, key = delivery.action, delivery.idempotency_key
             alert: dict[str, Any] = json.loads(event.alert)
             priority, group_key, external_url = event.priority, event.group_key, event.external_url
+            ref_row = session.get(TargetRef, (target, destination, identity))
+            ref = dict(json.loads(ref_row.ref)) if ref_row else None
         job = Job(
             action=action,
             alert=json.loads(json.dumps(alert, default=str)),
@@ -150,7 +165,7 @@ class Worker:
             route=route,
             identity=identity,
             delivery_key=key,
-            ref=self.store.get_ref(target, destination, identity),
+            ref=ref,
             interrupted=interrupted,
             links=links_for(self.settings, alert, external_url),
         )

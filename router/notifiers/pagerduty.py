@@ -60,8 +60,14 @@ class PagerDutyNotifier:
 
     def __init__(self, settings: RouterSettings) -> None:
         self.settings = settings
+        self.clients: dict[str, EventsClient] = {}  # one connection pool per service
 
     def client(self, service: str) -> EventsClient:
+        if service not in self.clients:
+            self.clients[service] = self._new_client(service)
+        return self.clients[service]
+
+    def _new_client(self, service: str) -> EventsClient:
         key = self.settings.secret_from_env(f"pagerduty_key_{service}") or ""
         client = EventsClient(key, base_url=self.settings.pagerduty_url.rstrip("/"))
         client.retry = {}

@@ -11,7 +11,7 @@ from sandbox.harness import parts_up
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
 
-NEEDED = ["prometheus", "sandbox", "router"]
+NEEDED = ["prometheus", "alertmanager", "sandbox", "router"]
 
 
 @pytest.fixture(scope="session")
