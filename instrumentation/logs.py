@@ -121,13 +121,23 @@ class EcsDocuments:
         self.environment = environment
         self.dataset = f"{service_name}.log"
 
+    _second = -1
+    _second_text = ""
+
+    def _timestamp(self, created: float) -> str:
+        """ISO 8601 UTC with microseconds; the seconds part is formatted once per second."""
+        second = int(created)
+        if second != self._second:
+            moment = datetime.fromtimestamp(second, UTC)
+            self._second_text, self._second = moment.strftime("%Y-%m-%dT%H:%M:%S."), second
+        return f"{self._second_text}{int((created - second) * 1_000_000):06d}Z"
+
     def document(self, record: logging.LogRecord) -> dict[str, Any]:
         cached: dict[str, Any] | None = getattr(record, "ecs_document", None)
         if cached is not None:
             return cached
-        moment = datetime.fromtimestamp(record.created, UTC)
         document: dict[str, Any] = {
-            "@timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z",
+            "@timestamp": self._timestamp(record.created),
             "log.level": _LEVEL_NAMES.get(record.levelname, record.levelname),
             "message": record.msg if isinstance(record.msg, str) else str(record.msg),
             "ecs.version": ECS_VERSION,

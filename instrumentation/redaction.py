@@ -12,6 +12,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,18 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
 )
 
+# One cheap scan decides whether the patterns above can match at all (most lines: no).
+_MIGHT_CARRY_SECRET = re.compile(
+    r"bearer|basic|://|pass|pwd|secret|token|key|authori", re.IGNORECASE
+)
+
 _MIN_SECRET_LENGTH = 4
 _known_lock = threading.Lock()
 _known_values: set[str] = set()
 _known_pattern: re.Pattern[str] | None = None
 
 
+@lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """True for field names whose value must never be logged (`password`, `tokenValue`, ...)."""
     return bool(_SECRET_NAME.search(name))
@@ -95,8 +102,9 @@ def _read_small_file(path: str) -> str | None:
 
 def redact_text(text: str) -> str:
     """Free text with secret-carrying patterns and known secret values masked."""
-    for pattern, replacement in _TEXT_PATTERNS:
-        text = pattern.sub(replacement, text)
+    if _MIGHT_CARRY_SECRET.search(text):
+        for pattern, replacement in _TEXT_PATTERNS:
+            text = pattern.sub(replacement, text)
     known = _known_pattern
     if known is not None:
         text = known.sub(MASK, text)

@@ -1,0 +1,123 @@
+"""The real booking service (gunicorn, its own database) instrumented end to end: one request's
+trace holds HTTP, SQL and Redis spans exported over OTLP/HTTP, its log lines (shipped over the
+forward protocol) carry that trace id, and its `/metrics` shows every O2 metric."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pymysql
+import redis
+from prometheus_client.parser import text_string_to_metric_families
+from telemetry_peers import ForwardPeer, OtlpPeer, free_port
+
+from instrumentation import metrics
+from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.booking import fresh_database, spawn_booking
+from soundcheck.stack.stack import Stack
+
+REDIS_DB = 9  # a database number no other suite uses
+
+
+def eventually(check: Callable[[], Any], within: float, what: str) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"not within {within:.0f} s: {what}"
+        time.sleep(0.2)
+
+
+def test_booking_request_trace_logs_and_metrics(
+    settings: StackSettings, stack: Stack, otlp_peer: OtlpPeer
+) -> None:
+    forward = ForwardPeer().start()
+    database = f"{settings.mariadb_database}_instrumentation"
+    fresh_database(settings, database)
+    redis.Redis(host=settings.host, port=settings.redis_port, db=REDIS_DB).flushdb()
+    port = free_port()
+    process, _ = spawn_booking(
+        settings,
+        settings.home / "instrumentation-tests" / "booking",
+        port,
+        database,
+        {
+            "BOOKING_REDIS_DB": str(REDIS_DB),
+            "BOOKING_TOPIC_PREFIX": f"instrumentation-{uuid.uuid4().hex[:8]}.",
+            "BOOKING_WORKERS": "2",
+            "BOOKING_RUN_WORKER": "0",
+            "SOUNDCHECK_SERVICE_NAME": "booking-instrumentation-test",
+            "SOUNDCHECK_OTLP_ENDPOINT": otlp_peer.endpoint,
+            "SOUNDCHECK_FLUENT_HOST": "127.0.0.1",
+            "SOUNDCHECK_FLUENT_PORT": str(forward.port),
+        },
+    )
+    url = f"http://{settings.host}:{port}"
+    try:
+
+        def healthy() -> bool:
+            assert process.is_alive(), process.log_tail(30)
+            try:
+                return httpx.get(f"{url}/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        eventually(healthy, 120, "the booking service answers /health")
+        answer = httpx.get(f"{url}/concerts", timeout=30)
+        assert answer.status_code == 200
+        assert answer.headers["X-Cache-Hit"] == "false"  # read through Redis into MariaDB
+
+        def request_line() -> list[dict[str, Any]]:
+            return [
+                r
+                for r in forward.messages()
+                if r.get("url.path") == "/concerts"
+                and r.get("event.action") == "http.request.completed"
+            ]
+
+        (line,) = eventually(request_line, 30, "the request's log line shipped")
+        trace_id = line["trace.id"]
+        assert line["service.name"] == "booking"  # the service names itself
+
+        def systems() -> set[str] | None:
+            found = {
+                str(s["attributes"].get("db.system") or s["attributes"].get("db.system.name"))
+                for s in otlp_peer.trace(trace_id)
+            }
+            return found if {"mysql", "redis"} <= found else None
+
+        eventually(systems, 30, f"SQL and Redis spans in trace {trace_id}")
+        spans = otlp_peer.trace(trace_id)
+        (server,) = [s for s in spans if s["parent_id"] == ""]
+        assert server["name"] == "GET /concerts"
+        assert server["service"] == "booking"
+        assert all(s["trace_id"] == trace_id for s in spans)
+
+        text = httpx.get(f"{url}/metrics", timeout=30).text
+        exposed = {
+            f.name + "_total" if f.type == "counter" else f.name
+            for f in text_string_to_metric_families(text)
+        }
+        defined = {
+            m._name + "_total" if m._type == "counter" else m._name  # type: ignore[attr-defined]
+            for m in metrics.ALL_METRICS
+        }
+        assert not defined - exposed, f"missing at the booking /metrics: {defined - exposed}"
+        assert 'http_requests_total{handler="/concerts",method="GET",status="200"}' in text
+    finally:
+        process.stop()
+        forward.stop()
+        connection = pymysql.connect(
+            host=settings.host,
+            port=settings.mariadb_port,
+            user=settings.mariadb_user,
+            password=settings.mariadb_password.get_secret_value(),
+            autocommit=True,
+        )
+        with connection, connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
