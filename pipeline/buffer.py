@@ -229,13 +229,20 @@ class DiskBuffer:
         return Position(self._segment, self._sizes[self._segment])
 
     # --- reading and committing (writer thread) ------------------------------------------------
-    def next_batch(self, max_bytes: int, max_records: int, wait_seconds: float) -> Batch | None:
-        """The next whole records after the checkpoint, or None if nothing came in time."""
+    def next_batch(
+        self,
+        max_bytes: int,
+        max_records: int,
+        wait_seconds: float,
+        after: Position | None = None,
+    ) -> Batch | None:
+        """The next whole records after the checkpoint (or after `after`, a batch still in
+        flight), or None if nothing came in time."""
         with self._lock:
-            cp = self._advance_locked()
-            if self._sizes.get(cp.segment, 0) <= cp.offset:
+            cp = self._advance_locked(after)
+            if self._sizes.get(cp.segment, 0) <= cp.offset and wait_seconds > 0:
                 self._appended.wait(wait_seconds)
-                cp = self._advance_locked()
+                cp = self._advance_locked(after)
             available = self._sizes.get(cp.segment, 0) - cp.offset
         if available <= 0:
             return None
@@ -248,8 +255,8 @@ class DiskBuffer:
                 cut, count = whole_records(data, max_records)
         return Batch(cp, Position(cp.segment, cp.offset + cut), data[:cut], count)
 
-    def _advance_locked(self) -> Position:
-        cp = self._checkpoint
+    def _advance_locked(self, after: Position | None = None) -> Position:
+        cp = max(self._checkpoint, after) if after else self._checkpoint
         while cp.segment < self._segment and self._sizes.get(cp.segment, 0) <= cp.offset:
             cp = Position(cp.segment + 1, 0)
         return cp

@@ -32,6 +32,7 @@ class PipelineSettings(BaseSettings):
     )
     bulk_max_bytes: int = 4 * 1024 * 1024
     bulk_max_documents: int = 5000
+    bulk_concurrency: int = Field(2, description="bulk requests in flight (committed in order)")
     retry_initial_seconds: float = 0.5
     retry_max_seconds: float = 10.0
     request_timeout_seconds: float = 30.0

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import httpx
@@ -45,34 +47,50 @@ class ElasticsearchWriter(threading.Thread):
         self.stopping.set()
 
     def run(self) -> None:
+        """Keep up to `bulk_concurrency` bulks in flight; commit them strictly in order."""
         backoff = self.settings.retry_initial_seconds
-        while not self.stopping.is_set():
-            try:
-                self.housekeeping()
-                batch = self.buffer.next_batch(
-                    self.settings.bulk_max_bytes, self.settings.bulk_max_documents, 0.5
-                )
-                metrics.BUFFER_BYTES.set(self.buffer.pending_bytes())
-                if batch is None:
-                    self.buffer.save_checkpoint_if_due()
-                else:
-                    self.index(batch)
-                    self.buffer.commit(batch)
+        in_flight: deque[tuple[Batch, Future[None]]] = deque()
+        with ThreadPoolExecutor(self.settings.bulk_concurrency, "bulk") as pool:
+            while not self.stopping.is_set():
+                try:
+                    self.housekeeping()
+                    while len(in_flight) < self.settings.bulk_concurrency:
+                        batch = self.buffer.next_batch(
+                            self.settings.bulk_max_bytes,
+                            self.settings.bulk_max_documents,
+                            0 if in_flight else 0.5,
+                            after=in_flight[-1][0].end if in_flight else None,
+                        )
+                        if batch is None:
+                            break
+                        in_flight.append((batch, pool.submit(self.index, batch)))
                     metrics.BUFFER_BYTES.set(self.buffer.pending_bytes())
-                backoff = self.settings.retry_initial_seconds
-            except httpx.HTTPError as error:
-                metrics.ELASTICSEARCH_UP.set(0)
-                metrics.BULK_RETRIES.labels(reason=type(error).__name__).inc()
-                log.warning("Elasticsearch unavailable (%s); retrying in %.1f s", error, backoff)
-                self.templates_ready = False  # a cluster that comes back may be a fresh one
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, self.settings.retry_max_seconds)
-            except Exception:  # the thread must outlive any surprise, or indexing stops for good
-                metrics.BULK_RETRIES.labels(reason="unexpected").inc()
-                log.exception("unexpected error in the writer; retrying in %.1f s", backoff)
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, self.settings.retry_max_seconds)
+                    if not in_flight:
+                        self.buffer.save_checkpoint_if_due()
+                        continue
+                    batch, done = in_flight[0]
+                    done.result()
+                    in_flight.popleft()
+                    self.buffer.commit(batch)
+                    backoff = self.settings.retry_initial_seconds
+                except Exception as error:  # the thread must outlive any surprise
+                    # Everything in flight is sent again from the checkpoint (same ids).
+                    wait(f for _, f in in_flight)
+                    in_flight.clear()
+                    self.failed(error, backoff)
+                    backoff = min(backoff * 2, self.settings.retry_max_seconds)
         self.client.close()
+
+    def failed(self, error: Exception, backoff: float) -> None:
+        if isinstance(error, httpx.HTTPError):
+            metrics.ELASTICSEARCH_UP.set(0)
+            metrics.BULK_RETRIES.labels(reason=type(error).__name__).inc()
+            log.warning("Elasticsearch unavailable (%s); retrying in %.1f s", error, backoff)
+            self.templates_ready = False  # a cluster that comes back may be a fresh one
+        else:
+            metrics.BULK_RETRIES.labels(reason="unexpected").inc()
+            log.exception("unexpected error in the writer; retrying in %.1f s", backoff)
+        self.stopping.wait(backoff)
 
     def housekeeping(self) -> None:
         """Templates before the first document; the retention sweep now and then."""
