@@ -60,3 +60,10 @@ def runbook_queries() -> list[tuple[str, str]]:
 
 def test_saved_searches_were_found() -> None:
     assert "errors by service" in SAVED_SEARCHES
+
+
+def test_docs_list_every_alert_with_its_priority() -> None:
+    docs = (REPO_ROOT / "docs/alerting.md").read_text()
+    for rule in load_rules():
+        row = next((line for line in docs.splitlines() if line.startswith(f"| [{rule.name}]")), "")
+        assert rule.priority in row, f"docs/alerting.md lacks {rule.name} with {rule.priority}"

@@ -1,0 +1,73 @@
+"""Time from a real fault to its page: `soundcheck stop redis` → RedisDown firing in Prometheus
+(and active in Alertmanager). Not a test: figures go to docs/alerting.md.
+
+    SOUNDCHECK_HOME=... SOUNDCHECK_PORT_OFFSET=... .venv/bin/python bench/alert_detection.py [runs]
+
+Needs a running stack (`soundcheck up`). Redis is started again after every run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from soundcheck.settings import load_settings
+
+SOUNDCHECK = str(Path(sys.executable).parent / "soundcheck")  # the CLI a user runs
+FIRING = 'ALERTS{alertname="RedisDown", alertstate="firing"}'
+
+
+def wait_for(check: Callable[[], bool], within: float) -> float:
+    began = time.monotonic()
+    while time.monotonic() - began < within:
+        if check():
+            return time.monotonic()
+        time.sleep(0.1)
+    raise SystemExit(f"gave up after {within} s")
+
+
+def main(runs: int) -> None:
+    s = load_settings()
+    prometheus = f"http://{s.host}:{s.prometheus_port}"
+    alertmanager = f"http://{s.host}:{s.alertmanager_port}"
+
+    def firing() -> bool:
+        answer = httpx.get(f"{prometheus}/api/v1/query", params={"query": FIRING}, timeout=5)
+        return bool(answer.json()["data"]["result"])
+
+    def in_alertmanager() -> bool:
+        alerts = httpx.get(f"{alertmanager}/api/v2/alerts", timeout=5).json()
+        return any(a["labels"]["alertname"] == "RedisDown" for a in alerts)
+
+    to_prometheus, to_alertmanager = [], []
+    for run in range(runs):
+        wait_for(lambda: not firing() and not in_alertmanager(), 120)
+        time.sleep(3)  # start the fault at a random point of the 5 s scrape cycle
+        began = time.monotonic()
+        subprocess.run([SOUNDCHECK, "stop", "redis"], check=True)
+        to_prometheus.append(wait_for(firing, 120) - began)
+        to_alertmanager.append(wait_for(in_alertmanager, 60) - began)
+        subprocess.run(
+            [SOUNDCHECK, "start", "redis"],
+            check=True,
+            capture_output=True,
+        )
+        print(
+            f"run {run + 1}: firing in Prometheus {to_prometheus[-1]:.1f} s, "
+            f"in Alertmanager {to_alertmanager[-1]:.1f} s"
+        )
+    print(
+        f"RedisDown, {runs} runs: Prometheus median {statistics.median(to_prometheus):.1f} s "
+        f"(max {max(to_prometheus):.1f} s); Alertmanager median "
+        f"{statistics.median(to_alertmanager):.1f} s (max {max(to_alertmanager):.1f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)

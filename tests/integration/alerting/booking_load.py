@@ -1,0 +1,54 @@
+"""A short, bounded load through the real booking service, so every dashboard panel has data."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+SEAT_PRICE = 50000
+SCHEDULE = "schedule_popular"
+
+
+def one_customer(base_url: str, run: str, number: int) -> list[int]:
+    """Queue token, concert reads, points, a reservation (or 409) and its payment."""
+    user = f"alerting-{run}-{number}"
+    codes = []
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        token = client.post("/queue/token", json={"userId": user})
+        codes.append(token.status_code)
+        headers = {"X-Queue-Token": token.json().get("tokenValue", "")}
+        codes.append(client.get("/queue/status", headers=headers).status_code)
+        for _ in range(3):
+            codes.append(client.get("/concerts").status_code)
+            codes.append(client.get(f"/concerts/schedules/{SCHEDULE}/seats").status_code)
+        codes.append(client.get("/concerts/ranking").status_code)
+        codes.append(
+            client.post(f"/users/{user}/points/charge", json={"amount": SEAT_PRICE}).status_code
+        )
+        # Two customers in three aim at the same few seats, so the seat locks see contention.
+        seat = random.randint(1, 5) if number % 3 else random.randint(1, 50)
+        reservation = client.post(
+            "/reservations",
+            headers=headers,
+            json={"userId": user, "scheduleId": SCHEDULE, "seatNo": seat},
+        )
+        codes.append(reservation.status_code)
+        if reservation.status_code == 201:
+            payment = client.post(
+                "/payments",
+                headers=headers,
+                json={"reservationId": reservation.json()["reservationId"], "amount": SEAT_PRICE},
+            )
+            codes.append(payment.status_code)
+    return codes
+
+
+def drive_load(base_url: str, customers: int = 30, parallel: int = 6) -> list[int]:
+    """Every status code answered; bounded by `customers` (a few seconds on this machine)."""
+    run = uuid.uuid4().hex[:8]
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        results = pool.map(lambda n: one_customer(base_url, run, n), range(customers))
+        return [code for codes in results for code in codes]
