@@ -37,58 +37,67 @@ class TokenView:
 
 
 def _position(conn: Connection, token_id: int, status: str) -> int:
+    """1 for the next token to activate. Activation takes the oldest WAITING token first, so the
+    WAITING tokens are the newest ones: the distance to the oldest of them is the place, found
+    on the (status, id) index without counting every token ahead (the queue can be long)."""
     if status != WAITING:
         return 0
-    ahead = conn.execute(
-        select(func.count())
-        .select_from(queue_tokens)
-        .where(queue_tokens.c.status == WAITING, queue_tokens.c.id <= token_id)
-    ).scalar_one()
-    return int(ahead)
+    oldest = conn.execute(
+        select(func.min(queue_tokens.c.id)).where(queue_tokens.c.status == WAITING)
+    ).scalar()
+    return max(1, token_id - int(oldest if oldest is not None else token_id) + 1)
 
 
 def issue_token(svc: Services, user_id: str) -> TokenView:
-    """A user's live token (an existing one is returned again), activated now if there is room."""
+    """A user's live token (an existing one is returned again), activated now if there is room.
+
+    One transaction in the common case (the queue is full: the new token waits), because a
+    ticket opening sends this request more than any other (plan scenario 1).
+    """
     with svc.db.transaction() as conn:
         existing = conn.execute(
-            select(queue_tokens.c.id, queue_tokens.c.token, queue_tokens.c.status)
+            select(queue_tokens.c.token)
             .where(
                 queue_tokens.c.user_id == user_id,
                 queue_tokens.c.status.in_((WAITING, ACTIVE)),
             )
             .order_by(queue_tokens.c.id.desc())
             .limit(1)
-        ).first()
-        if existing is None:
-            token = secrets.token_hex(16)
-            conn.execute(
-                insert(queue_tokens).values(
-                    token=token, user_id=user_id, status=WAITING, created_at=utcnow()
-                )
+        ).scalar()
+        if existing is not None:
+            return _view(conn, existing)
+        token = secrets.token_hex(16)
+        conn.execute(
+            insert(queue_tokens).values(
+                token=token, user_id=user_id, status=WAITING, created_at=utcnow()
             )
-    if existing is None:
-        activate_tokens(svc, trigger="issue", only_if_room=True)
-    else:
-        token = existing.token
+        )
+        if _count(conn, ACTIVE) >= svc.settings.max_active_tokens:
+            return _view(conn, token)
+    activate_tokens(svc, trigger="issue", only_if_room=True)
     return token_status(svc, token)
+
+
+def _view(conn: Connection, token: str) -> TokenView:
+    row = conn.execute(
+        select(
+            queue_tokens.c.id,
+            queue_tokens.c.user_id,
+            queue_tokens.c.status,
+            queue_tokens.c.expires_at,
+        ).where(queue_tokens.c.token == token)
+    ).first()
+    if row is None:
+        raise NotFound("This queue token does not exist. Ask for a new one: POST /queue/token.")
+    status = row.status
+    if status == ACTIVE and row.expires_at is not None and row.expires_at < utcnow():
+        status = EXPIRED  # the timer marks it soon; never report it as usable meanwhile
+    return TokenView(token, row.user_id, status, _position(conn, row.id, status))
 
 
 def token_status(svc: Services, token: str) -> TokenView:
     with svc.db.transaction() as conn:
-        row = conn.execute(
-            select(
-                queue_tokens.c.id,
-                queue_tokens.c.user_id,
-                queue_tokens.c.status,
-                queue_tokens.c.expires_at,
-            ).where(queue_tokens.c.token == token)
-        ).first()
-        if row is None:
-            raise NotFound("This queue token does not exist. Ask for a new one: POST /queue/token.")
-        status = row.status
-        if status == ACTIVE and row.expires_at is not None and row.expires_at < utcnow():
-            status = EXPIRED  # the timer marks it soon; never report it as usable meanwhile
-        return TokenView(token, row.user_id, status, _position(conn, row.id, status))
+        return _view(conn, token)
 
 
 def require_active(svc: Services, token: str | None, user_id: str | None = None) -> TokenView:

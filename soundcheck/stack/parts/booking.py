@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 
 import httpx
+import pymysql
 
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
 from soundcheck.stack.part import NotReady, Part
+from soundcheck.stack.process import ManagedProcess
 
 
 def ensure_admin_token(path: Path, settings: StackSettings) -> str:
@@ -85,3 +87,34 @@ class Booking(Part):
         if answer.status_code != 200:
             raise NotReady(f"{self.address()}/health answered {answer.status_code}")
         return "booking_app"
+
+
+def fresh_database(settings: StackSettings, database: str) -> None:
+    """An empty database next to the stack's own (tests and benchmarks run side instances)."""
+    conn = pymysql.connect(
+        host=settings.host,
+        port=settings.mariadb_port,
+        user=settings.mariadb_user,
+        password=settings.mariadb_password.get_secret_value(),
+        autocommit=True,
+    )
+    with conn, conn.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        cursor.execute(f"CREATE DATABASE `{database}`")
+
+
+def spawn_booking(
+    settings: StackSettings, directory: Path, port: int, database: str, overrides: dict[str, str]
+) -> tuple[ManagedProcess, dict[str, str]]:
+    """Start one more booking service (gunicorn + worker) on `port` against `database`."""
+    env = booking_environment(settings, directory, port)
+    password = settings.mariadb_password.get_secret_value()
+    env["BOOKING_DATABASE_URL"] = (
+        f"mysql+pymysql://{settings.mariadb_user}:{password}@{settings.host}:"
+        f"{settings.mariadb_port}/{database}?charset=utf8mb4"
+    )
+    env.update(overrides)
+    process = ManagedProcess(directory)
+    process.stop()
+    process.start([sys.executable, "-m", "booking_app", "serve"], env=env, cwd=REPO_ROOT)
+    return process, env

@@ -8,7 +8,6 @@ own booking service, and leave nothing behind.
 from __future__ import annotations
 
 import socket
-import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,9 +20,8 @@ import pytest
 import redis
 from test_real_parts import eventually
 
-from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
-from soundcheck.stack.parts.booking import booking_environment
+from soundcheck.stack.parts.booking import fresh_database, spawn_booking
 from soundcheck.stack.process import ManagedProcess
 from soundcheck.stack.stack import Stack
 
@@ -107,27 +105,15 @@ def start_instance(
     settings: StackSettings, name: str, redis_db: int, **overrides: str
 ) -> BookingInstance:
     database = f"{settings.mariadb_database}_bt_{name}"
-    admin = pymysql.connect(
-        host=settings.host,
-        port=settings.mariadb_port,
-        user=settings.mariadb_user,
-        password=settings.mariadb_password.get_secret_value(),
-        autocommit=True,
-    )
-    with admin, admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
-        cursor.execute(f"CREATE DATABASE `{database}`")
+    fresh_database(settings, database)
     redis.Redis(host=settings.host, port=settings.redis_port, db=redis_db).flushdb()
-    directory = settings.home / "booking-tests" / name
     port = free_port(settings.host)
-    env = booking_environment(settings, directory, port)
-    password = settings.mariadb_password.get_secret_value()
-    env.update(
+    process, env = spawn_booking(
+        settings,
+        settings.home / "booking-tests" / name,
+        port,
+        database,
         {
-            "BOOKING_DATABASE_URL": (
-                f"mysql+pymysql://{settings.mariadb_user}:{password}@{settings.host}:"
-                f"{settings.mariadb_port}/{database}?charset=utf8mb4"
-            ),
             "BOOKING_REDIS_DB": str(redis_db),
             "BOOKING_TOPIC_PREFIX": f"test-{name}-{uuid.uuid4().hex[:8]}.",
             "BOOKING_ADMIN_TOKEN": ADMIN_TOKEN,
@@ -135,11 +121,8 @@ def start_instance(
             "BOOKING_KAFKA_DELIVERY_TIMEOUT_MS": "3000",
             "SOUNDCHECK_SERVICE_NAME": f"booking-test-{name}",
             **overrides,
-        }
+        },
     )
-    process = ManagedProcess(directory)
-    process.stop()
-    process.start([sys.executable, "-m", "booking_app", "serve"], env=env, cwd=REPO_ROOT)
     instance = BookingInstance(
         name, f"http://{settings.host}:{port}", database, settings, process, env
     )
