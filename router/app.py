@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import time
@@ -14,11 +15,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 
 from router.auth import authorised
 from router.context import render_graph
-from router.ingest import IngestResult, ingest
+from router.ingest import GroupCommitter, IngestResult
 from router.metrics import (
     ALERTS_DEDUPLICATED,
     ALERTS_RECEIVED,
@@ -106,6 +106,7 @@ def create_app(
     store = Store(settings.database_url)
     store.create_schema()
     worker = Worker(settings, store, make_notifiers(settings))
+    committer = GroupCommitter(store, table)
     REGISTRY.register(QueueDepthCollector(store.queue_depth)) if not getattr(
         REGISTRY, "_soundcheck_queue", False
     ) else None
@@ -178,7 +179,7 @@ def create_app(
             )
         began = time.perf_counter()
         try:
-            result: IngestResult = await run_in_threadpool(ingest, store, table, payload, raw)
+            result: IngestResult = await asyncio.wrap_future(committer.submit(payload, raw))
         except SQLAlchemyError:
             log.exception("webhook.persist_failed")
             return problem(503, "The router could not store the alerts; Alertmanager will retry.")

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from router.payload import WebhookAlert, WebhookPayload
 from router.routing import RoutingTable
@@ -33,80 +37,90 @@ def destination_of(target: str, route: dict[str, object]) -> str:
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
+def group_incident(target: str, route: dict[str, object]) -> bool:
+    return target == "pagerduty" and route.get("dedup") == "group"
+
+
 def identity_for(target: str, route: dict[str, object], alert: WebhookAlert, group: str) -> str:
     """Which deliveries belong together: per alert, or per Alertmanager group for PagerDuty."""
-    if target == "pagerduty" and route.get("dedup") == "group":
+    if group_incident(target, route):
         return "group-" + hashlib.sha256(group.encode()).hexdigest()[:24]
     return alert.identity()
 
 
 def ingest(store: Store, table: RoutingTable, payload: WebhookPayload, raw: bytes) -> IngestResult:
+    with store.session() as session:
+        return ingest_into(session, store, table, payload, raw)
+
+
+def ingest_into(
+    session: Session, store: Store, table: RoutingTable, payload: WebhookPayload, raw: bytes
+) -> IngestResult:
     """A handful of statements per webhook, whatever its size: existing events are read in one
     query, new ones and their deliveries inserted in one batch each (unique keys still guard
     against a concurrent router on the same database)."""
     now = time.time()
-    with store.session() as session:
-        webhook = Webhook(
-            received_at=now,
-            group_key=payload.groupKey,
-            receiver=payload.receiver,
-            status=payload.status,
-            alerts=len(payload.alerts),
-            truncated_alerts=payload.truncatedAlerts,
-            body=raw.decode("utf-8", "replace"),
+    webhook = Webhook(
+        received_at=now,
+        group_key=payload.groupKey,
+        receiver=payload.receiver,
+        status=payload.status,
+        alerts=len(payload.alerts),
+        truncated_alerts=payload.truncatedAlerts,
+        body=raw.decode("utf-8", "replace"),
+    )
+    session.add(webhook)
+    session.flush()
+    keyed = {(a.identity(), a.startsAt.isoformat(), a.status): a for a in payload.alerts}
+    fingerprints = sorted({fingerprint for fingerprint, _, _ in keyed})
+    existing = {
+        tuple(row)
+        for row in session.execute(
+            select(AlertEvent.fingerprint, AlertEvent.starts_at, AlertEvent.status).where(
+                AlertEvent.fingerprint.in_(fingerprints)
+            )
         )
-        session.add(webhook)
-        session.flush()
-        keyed = {(a.identity(), a.startsAt.isoformat(), a.status): a for a in payload.alerts}
-        fingerprints = sorted({fingerprint for fingerprint, _, _ in keyed})
-        existing = {
-            tuple(row)
-            for row in session.execute(
-                select(AlertEvent.fingerprint, AlertEvent.starts_at, AlertEvent.status).where(
-                    AlertEvent.fingerprint.in_(fingerprints)
-                )
+    }
+    fresh = {key: alert for key, alert in keyed.items() if key not in existing}
+    if fresh:
+        store.insert_ignore_many(
+            session,
+            AlertEvent,
+            [
+                {
+                    "fingerprint": fingerprint,
+                    "starts_at": starts_at,
+                    "status": status,
+                    "alertname": alert.alertname[:255],
+                    "priority": table.priority_of(alert.labels),
+                    "group_key": payload.groupKey,
+                    "external_url": payload.externalURL,
+                    "alert": alert.model_dump_json(),
+                    "received_at": now,
+                    "webhook_id": webhook.id,
+                }
+                for (fingerprint, starts_at, status), alert in fresh.items()
+            ],
+        )
+    event_ids = {
+        (row.fingerprint, row.starts_at, row.status): row.id
+        for row in session.execute(
+            select(
+                AlertEvent.id, AlertEvent.fingerprint, AlertEvent.starts_at, AlertEvent.status
+            ).where(
+                AlertEvent.fingerprint.in_(sorted({f for f, _, _ in fresh})),
+                AlertEvent.webhook_id == webhook.id,
             )
-        }
-        fresh = {key: alert for key, alert in keyed.items() if key not in existing}
-        if fresh:
-            store.insert_ignore_many(
-                session,
-                AlertEvent,
-                [
-                    {
-                        "fingerprint": fingerprint,
-                        "starts_at": starts_at,
-                        "status": status,
-                        "alertname": alert.alertname[:255],
-                        "priority": table.priority_of(alert.labels),
-                        "group_key": payload.groupKey,
-                        "external_url": payload.externalURL,
-                        "alert": alert.model_dump_json(),
-                        "received_at": now,
-                        "webhook_id": webhook.id,
-                    }
-                    for (fingerprint, starts_at, status), alert in fresh.items()
-                ],
-            )
-        event_ids = {
-            (row.fingerprint, row.starts_at, row.status): row.id
-            for row in session.execute(
-                select(
-                    AlertEvent.id, AlertEvent.fingerprint, AlertEvent.starts_at, AlertEvent.status
-                ).where(
-                    AlertEvent.fingerprint.in_(sorted({f for f, _, _ in fresh})),
-                    AlertEvent.webhook_id == webhook.id,
-                )
-            )
-        }
-        deliveries = [
-            delivery_row(table, payload, alert, key, event_ids[key], now)
-            for key, alert in fresh.items()
-            if key in event_ids  # absent: a concurrent router stored it first
-        ]
-        rows = [row for batch in deliveries for row in batch]
-        if rows:
-            store.insert_ignore_many(session, Delivery, rows)
+        )
+    }
+    deliveries = [
+        delivery_row(table, payload, alert, key, event_ids[key], now)
+        for key, alert in fresh.items()
+        if key in event_ids  # absent: a concurrent router stored it first
+    ]
+    rows = [row for batch in deliveries for row in batch]
+    if rows:
+        store.insert_ignore_many(session, Delivery, rows)
     return IngestResult(webhook.id, len(event_ids), len(payload.alerts) - len(event_ids), len(rows))
 
 
@@ -124,6 +138,8 @@ def delivery_row(
     rows: list[dict[str, object]] = []
     for target, route_model in table.route(table.priority_of(alert.labels)).targets().items():
         route = route_model.model_dump()
+        if action == "resolve" and group_incident(target, route) and payload.status != "resolved":
+            continue  # one incident per group: resolved only when the whole group is
         destination = destination_of(target, route)
         identity = identity_for(target, route, alert, payload.groupKey)
         unique = f"{target}|{destination}|{identity}|{fingerprint}|{action}|{starts_at}"
@@ -146,3 +162,48 @@ def delivery_row(
             }
         )
     return rows
+
+
+class GroupCommitter:
+    """Webhooks arriving together are stored in one transaction: one fsync for all of them.
+
+    Each caller still gets its answer only after that commit, so "persisted before 2xx" holds;
+    if the group fails, each webhook is tried alone and only the failing ones answer 503.
+    """
+
+    def __init__(self, store: Store, table: RoutingTable, max_group: int = 64) -> None:
+        self.store = store
+        self.table = table
+        self.max_group = max_group
+        self.queue: queue.Queue[tuple[WebhookPayload, bytes, Future[IngestResult]]] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="ingest-commit", daemon=True)
+        self.thread.start()
+
+    def submit(self, payload: WebhookPayload, raw: bytes) -> Future[IngestResult]:
+        future: Future[IngestResult] = Future()
+        self.queue.put((payload, raw, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            group = [self.queue.get()]
+            while len(group) < self.max_group:
+                try:
+                    group.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self.store.session() as session:
+                    results = [
+                        ingest_into(session, self.store, self.table, payload, raw)
+                        for payload, raw, _ in group
+                    ]
+            except Exception:  # store them one by one, so one bad webhook fails only itself
+                for payload, raw, future in group:
+                    try:
+                        future.set_result(ingest(self.store, self.table, payload, raw))
+                    except Exception as error:
+                        future.set_exception(error)
+                continue
+            for (_, _, future), result in zip(group, results, strict=True):
+                future.set_result(result)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
+
+
+def only_mentioning(items: list[dict[str, Any]], text: str | None) -> list[dict[str, Any]]:
+    """The items whose JSON contains `text`: a test's own traffic, not the stack router's."""
+    if text is None:
+        return items
+    return [item for item in items if text in json.dumps(item)]
 
 
 class SandboxClient:
@@ -12,26 +20,29 @@ class SandboxClient:
         self.url = url.rstrip("/")
         self.http = httpx.Client(base_url=self.url, timeout=10.0)
 
-    def received(self, target: str) -> list[dict[str, Any]]:
-        """Everything `target` received, newest first."""
+    def received(self, target: str, mentioning: str | None = None) -> list[dict[str, Any]]:
+        """Everything `target` received, newest first (only what mentions a text, if given)."""
         answer = self.http.get("/_sandbox/received", params={"target": target})
         answer.raise_for_status()
-        return list(answer.json())
+        return only_mentioning(list(answer.json()), mentioning)
 
     def state(self) -> dict[str, Any]:
         answer = self.http.get("/_sandbox/state")
         answer.raise_for_status()
         return dict(answer.json())
 
-    def incidents(self, dedup_key: str | None = None) -> list[dict[str, Any]]:
+    def incidents(
+        self, dedup_key: str | None = None, mentioning: str | None = None
+    ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.state()["pagerduty"]
-        return [i for i in found if dedup_key is None or i["dedup_key"] == dedup_key]
+        keyed = [i for i in found if dedup_key is None or i["dedup_key"] == dedup_key]
+        return only_mentioning(keyed, mentioning)
 
-    def slack_messages(self, channel: str) -> list[dict[str, Any]]:
-        return list(self.state()["slack"].get(channel.lstrip("#"), []))
+    def slack_messages(self, channel: str, mentioning: str | None = None) -> list[dict[str, Any]]:
+        return only_mentioning(list(self.state()["slack"].get(channel.lstrip("#"), [])), mentioning)
 
-    def jira_issues(self) -> list[dict[str, Any]]:
-        return list(self.state()["jira"])
+    def jira_issues(self, mentioning: str | None = None) -> list[dict[str, Any]]:
+        return only_mentioning(list(self.state()["jira"]), mentioning)
 
     def fault(self, target: str, **fault: Any) -> None:
         """Switch a fault on: `fault("pagerduty", kind="error", status=500, for_seconds=60)`."""

@@ -111,17 +111,19 @@ def test_alert_reaches_targets_by_priority_and_resolution_closes_them(
         "silence",
     }
     assert sandbox.incidents(f"soundcheck-{fp[names['P1']]}")[0]["severity"] == "error"
-    assert len(sandbox.incidents()) == 2
-    assert [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-critical")] == [
+    assert len(sandbox.incidents(mentioning=run)) == 2
+    assert [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-critical", run)] == [
         names["P0"]
     ]
-    assert [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-high")] == [names["P1"]]
-    assert [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-warning")] == [
+    assert [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-high", run)] == [
+        names["P1"]
+    ]
+    assert [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-warning", run)] == [
         names["P2"]
     ]
-    issues = sandbox.jira_issues()
+    issues = sandbox.jira_issues(mentioning=run)
     assert sorted(i["priority"] for i in issues) == ["High", "Highest"]
-    mails = {m["body"]["to"][0]: m["body"]["subject"] for m in sandbox.received("email")}
+    mails = {m["body"]["to"][0]: m["body"]["subject"] for m in sandbox.received("email", run)}
     assert names["P1"] in mails["oncall@soundcheck.example"]
     assert names["P3"] in mails["team@soundcheck.example"]
 
@@ -131,13 +133,14 @@ def test_alert_reaches_targets_by_priority_and_resolution_closes_them(
         40,
         "every resolve delivered",
     )
-    assert all(i["status"] == "resolved" for i in sandbox.incidents())
+    assert all(i["status"] == "resolved" for i in sandbox.incidents(mentioning=run))
     for channel in ("alerts-critical", "alerts-high", "alerts-warning"):
-        [message] = sandbox.slack_messages(channel)
+        [message] = sandbox.slack_messages(channel, run)
         assert message["text"].startswith("RESOLVED")
         assert message["edits"] >= 1
     assert all(
-        i["status"] == "Done" and i["transitions"] == ["Done"] for i in sandbox.jira_issues()
+        i["status"] == "Done" and i["transitions"] == ["Done"]
+        for i in sandbox.jira_issues(mentioning=run)
     )
 
 
@@ -179,16 +182,17 @@ def test_retries_repeats_and_ha_twins_make_one_incident_post_and_ticket(
     eventually(lambda: all_resolved(router_home), 20, "deliveries finished")
     fp = fingerprints(router_home)[name]
     assert len(sandbox.incidents(f"soundcheck-{fp}")) == 1
-    triggers = [e for e in sandbox.received("pagerduty") if e["kind"] == "trigger"]
+    triggers = [e for e in sandbox.received("pagerduty", name) if e["kind"] == "trigger"]
     assert len(triggers) == 1
-    [_message] = sandbox.slack_messages("alerts-critical")
-    assert len([e for e in sandbox.received("slack") if e["kind"] == "chat.postMessage"]) == 1
-    assert len(sandbox.jira_issues()) == 1
+    [_message] = sandbox.slack_messages("alerts-critical", name)
+    posts = [e for e in sandbox.received("slack", name) if e["kind"] == "chat.postMessage"]
+    assert len(posts) == 1
+    assert len(sandbox.jira_issues(name)) == 1
     # the hostile label arrived inert everywhere
-    post = next(e for e in sandbox.received("slack") if e["kind"] == "chat.postMessage")["body"]
+    post = posts[0]["body"]
     assert "<!channel>" not in post["text"]
     assert all(b.get("text", {}).get("type", "plain_text") == "plain_text" for b in post["blocks"])
-    [issue] = sandbox.jira_issues()
+    [issue] = sandbox.jira_issues(name)
     assert "{code}" not in issue["description"].replace("\\{code\\}", "")
     assert all(
         "SECRET" not in e["body"]["jql"]
@@ -203,7 +207,8 @@ def test_pagerduty_outage_and_router_crash_still_deliver_each_alert_once(
     outage = float(os.environ.get("SOUNDCHECK_TEST_PAGERDUTY_OUTAGE_SECONDS", "60"))
     sandbox.fault("pagerduty", kind="error", status=500, for_seconds=outage)
     sandbox.fault("slack", kind="latency", latency_ms=2500)
-    names = [f"E2ECrash{i}{uuid.uuid4().hex[:4]}" for i in range(4)]
+    run = f"E2ECrash{uuid.uuid4().hex[:4]}"
+    names = [f"{run}n{i}" for i in range(4)]
     alerts = [
         {
             "labels": {"alertname": n, "priority": "P0", "service": "booking"},
@@ -245,11 +250,11 @@ def test_pagerduty_outage_and_router_crash_still_deliver_each_alert_once(
             )
             == 1
         )
-    posted = [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-critical")]
+    posted = [alertname_in(m["text"]) for m in sandbox.slack_messages("alerts-critical", run)]
     assert sorted(posted) == sorted(names), (
         "one Slack message per alert, even for posts cut by the crash"
     )
-    assert sorted(i["summary"].split()[1].rstrip(":") for i in sandbox.jira_issues()) == sorted(
+    assert sorted(i["summary"].split()[1].rstrip(":") for i in sandbox.jira_issues(run)) == sorted(
         names
     )
 

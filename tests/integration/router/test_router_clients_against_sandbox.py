@@ -75,7 +75,7 @@ def test_slack_post_update_thread_history_and_upload(sandbox: SandboxClient) -> 
     client = slack(sandbox)
     assert client.auth_test()["ok"]
     posted = client.chat_postMessage(
-        channel="#alerts-critical",
+        channel="#client-check",
         text="fire",
         blocks=[{"type": "section", "text": {"type": "plain_text", "text": "x"}}],
         metadata={"event_type": "soundcheck_alert", "event_payload": {"delivery": "d-1"}},
@@ -85,14 +85,14 @@ def test_slack_post_update_thread_history_and_upload(sandbox: SandboxClient) -> 
     client.chat_postMessage(channel=channel, thread_ts=ts, text="again")
     client.chat_update(channel=channel, ts=ts, text="resolved")
     names = {c["name"]: c["id"] for c in client.conversations_list()["channels"]}
-    assert names["alerts-critical"] == channel
+    assert names["client-check"] == channel
     history = client.conversations_history(channel=channel, include_all_metadata=True)
     assert history["messages"][0]["metadata"]["event_payload"]["delivery"] == "d-1"
     upload = client.files_upload_v2(
         channel=channel, thread_ts=ts, content=PNG, filename="g.png", title="graph"
     )
     assert upload["file"]["title"] == "graph"
-    [message] = sandbox.slack_messages("alerts-critical")
+    [message] = sandbox.slack_messages("client-check")
     assert message["text"] == "resolved"
     assert message["edits"] == 1
     assert [r.get("text") for r in message["replies"]] == ["again", ""]
@@ -121,28 +121,31 @@ def test_jira_ticket_lifecycle(sandbox: SandboxClient, deployment: str) -> None:
     assert client.server_info()["deploymentType"] == deployment
     issue = client.create_issue(
         fields={
-            "project": {"key": "OPS"},
+            "project": {"key": "CLIENT"},
             "issuetype": {"name": "Bug"},
             "priority": {"name": "Highest"},
             "summary": "RedisDown",
             "labels": ["soundcheck-alert-1"],
         }
     )
-    assert issue.key == "OPS-1"
+    assert issue.key == "CLIENT-1"
     found = client.search_issues(
-        'project = "OPS" AND labels = "soundcheck-alert-1" ORDER BY created DESC', json_result=True
+        'project = "CLIENT" AND labels = "soundcheck-alert-1" ORDER BY created DESC',
+        json_result=True,
     )
-    assert [i["key"] for i in found["issues"]] == ["OPS-1"]  # type: ignore[index]
-    client.add_comment("OPS-1", "fired again")
-    names = {t["name"]: t["id"] for t in client.transitions("OPS-1")}
-    client.transition_issue("OPS-1", names["Done"])
-    attachment = client.add_attachment("OPS-1", io.BytesIO(PNG), filename="graph.png")  # type: ignore[arg-type]
+    assert [i["key"] for i in found["issues"]] == ["CLIENT-1"]  # type: ignore[index]
+    client.add_comment("CLIENT-1", "fired again")
+    names = {t["name"]: t["id"] for t in client.transitions("CLIENT-1")}
+    client.transition_issue("CLIENT-1", names["Done"])
+    attachment = client.add_attachment("CLIENT-1", io.BytesIO(PNG), filename="graph.png")  # type: ignore[arg-type]
     assert attachment.filename == "graph.png"
-    assert client.issue("OPS-1").fields.status.statusCategory.key == "done"
-    [ticket] = sandbox.jira_issues()
+    assert client.issue("CLIENT-1").fields.status.statusCategory.key == "done"
+    [ticket] = sandbox.jira_issues("CLIENT-1")
     assert ticket["comments"] == ["fired again"]
     assert ticket["attachments"] == [{"filename": "graph.png", "png": True}]
-    searched = [e["kind"] for e in sandbox.received("jira") if e["kind"].startswith("search")]
+    searched = [
+        e["kind"] for e in sandbox.received("jira", "CLIENT") if e["kind"].startswith("search")
+    ]
     assert searched == ["search/jql" if deployment == "Cloud" else "search"]
 
 
@@ -151,7 +154,7 @@ def test_jira_refuses_bad_input(sandbox: SandboxClient) -> None:
     with pytest.raises(JIRAError) as caught:
         client.create_issue(
             fields={
-                "project": {"key": "OPS"},
+                "project": {"key": "CLIENT"},
                 "issuetype": {"name": "Bug"},
                 "summary": "x" * 256,
                 "labels": ["has space"],
@@ -165,11 +168,11 @@ def test_jira_refuses_bad_input(sandbox: SandboxClient) -> None:
 
 def test_smtp_sink_keeps_plain_and_html(sandbox: SandboxClient, settings: StackSettings) -> None:
     message = EmailMessage()
-    message["Subject"], message["From"], message["To"] = "P3 alert", "a@b.c", "team@d.e"
+    message["Subject"], message["From"], message["To"] = "P3 client-check", "a@b.c", "team@d.e"
     message.set_content("plain body")
     message.add_alternative("<p>html body</p>", subtype="html")
     with smtplib.SMTP(settings.host, settings.sandbox_smtp_port, timeout=5) as smtp:
         smtp.send_message(message)
-    [received] = sandbox.received("email")
+    [received] = sandbox.received("email", "client-check")
     assert received["body"]["plain"].strip() == "plain body"
     assert "<p>html body</p>" in received["body"]["html"]

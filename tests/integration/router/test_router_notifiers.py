@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sandbox.client import SandboxClient
 from sandbox.harness import router_environment
 from soundcheck.settings import StackSettings
 
+ALERTNAME = f"NotifierCheck{uuid.uuid4().hex[:6]}"  # this module's traffic in the shared sandbox
 HOSTILE = '<!channel> *bold* {code}[x|http://evil]{code} " OR project = "SECRET'
 
 
@@ -40,7 +42,7 @@ def job(
 ) -> Job:
     alert = {
         "status": "firing" if action == "trigger" else "resolved",
-        "labels": {"alertname": "RedisDown", "service": "booking", **labels},
+        "labels": {"alertname": ALERTNAME, "service": "booking", **labels},
         "annotations": {"summary": f"Redis is down {labels.get('note', '')}"},
         "startsAt": starts,
         "endsAt": "0001-01-01T00:00:00Z" if action == "trigger" else datetime.now(UTC).isoformat(),
@@ -96,9 +98,10 @@ def test_slack_fire_refire_resolve(sandbox: SandboxClient, router_settings: Rout
     again = notifier.deliver(job(route=route, ref=first.ref, starts="2026-11-24T09:00:00Z"))
     assert isinstance(again, Delivered)
     assert isinstance(notifier.deliver(job("resolve", route=route, ref=first.ref)), Delivered)
-    [message] = sandbox.slack_messages("alerts-critical")
+    [message] = sandbox.slack_messages("alerts-critical", ALERTNAME)
     assert message["text"].startswith("RESOLVED")
-    post = [e for e in sandbox.received("slack") if e["kind"] == "chat.postMessage"][-1]["body"]
+    posts = sandbox.received("slack", ALERTNAME)
+    post = [e for e in posts if e["kind"] == "chat.postMessage"][-1]["body"]
     assert "<!channel>" not in post["text"]
     assert "&lt;!channel&gt;" in post["text"]
     assert all(b["text"]["type"] == "plain_text" for b in post["blocks"] if "text" in b)
@@ -118,7 +121,7 @@ def test_slack_interrupted_post_is_found_not_reposted(
     outcome = notifier.deliver(retried)
     assert isinstance(outcome, Delivered)
     assert "interrupted" in outcome.note
-    assert len(sandbox.slack_messages("alerts-high")) == 1
+    assert len(sandbox.slack_messages("alerts-high", ALERTNAME)) == 1
 
 
 def test_slack_outcomes_on_failure(sandbox: SandboxClient, router_settings: RouterSettings) -> None:
@@ -151,9 +154,11 @@ def test_jira_create_comment_resolve_reopen_and_new_after_window(
     assert notifier.deliver(job("resolve", route=JIRA_ROUTE)).note == "resolved"  # type: ignore[union-attr]
     no_window = {**JIRA_ROUTE, "reopen_window_seconds": 0.0}
     assert notifier.deliver(job(route=no_window, starts="2026-11-24T10:00:00Z")).note == "created"  # type: ignore[union-attr]
-    first, second = sorted(sandbox.jira_issues(), key=lambda i: i["key"])
+    first, second = sorted(
+        sandbox.jira_issues(ALERTNAME), key=lambda i: int(i["key"].split("-")[1])
+    )
     assert first["transitions"] == ["Done", "Open", "Done"]
-    assert first["attachments"] == [{"filename": "RedisDown.png", "png": True}]
+    assert first["attachments"] == [{"filename": f"{ALERTNAME}.png", "png": True}]
     assert len(first["summary"]) <= 255
     assert first["priority"] == "Highest"
     assert "\\{code\\}" in first["description"]
@@ -190,9 +195,9 @@ def test_email_plain_and_html(sandbox: SandboxClient, router_settings: RouterSet
     assert isinstance(
         notifier.deliver(job(route={"to": ["oncall@x.example"]}, note="<b>x</b>")), Delivered
     )
-    [mail] = sandbox.received("email")
+    [mail] = sandbox.received("email", ALERTNAME)
     assert mail["body"]["to"] == ["oncall@x.example"]
-    assert "RedisDown" in mail["body"]["subject"]
+    assert ALERTNAME in mail["body"]["subject"]
     assert "&lt;b&gt;x&lt;/b&gt;" in mail["body"]["html"]
     assert "<b>x</b>" in mail["body"]["plain"]
     sandbox.fault("email", kind="429")
@@ -213,7 +218,7 @@ def test_graph_of_the_expression_from_real_prometheus(
 
 def test_links_carry_runbook_dashboard_logs_silence(router_settings: RouterSettings) -> None:
     links = links_for(router_settings, job().alert, "http://am:9093")
-    assert links["runbook"].endswith("/runbooks/RedisDown")
+    assert links["runbook"].endswith(f"/runbooks/{ALERTNAME}")
     assert "service.name" in links["logs"]
     assert "booking" in links["logs"]
     assert links["silence"].startswith("http://am:9093/#/silences/new?filter=")

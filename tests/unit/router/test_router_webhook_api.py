@@ -195,3 +195,21 @@ def test_health_ready_and_metrics(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'router_alerts_received_total{status="firing"}' in text
     assert 'router_queue_depth{state="pending"}' in text
+
+
+def test_pagerduty_group_mode_resolves_only_when_the_whole_group_is(
+    tmp_path: Path, settings: RouterSettings
+) -> None:
+    table = tmp_path / "routing.yml"
+    table.write_text("priorities:\n  P0:\n    pagerduty: {service: booking, dedup: group}\n")
+    grouped = settings.model_copy(update={"routing_file": table})
+    with TestClient(create_app(grouped, start_worker=False, instrumented=False)) as client:
+        body = payload(fingerprint="a1")
+        body["alerts"].append({**body["alerts"][0], "fingerprint": "a2"})
+        client.post("/alerts", json=body, headers=bearer())
+        partly = payload(fingerprint="a1", status="resolved")
+        partly["status"] = "firing"  # a2 still fires
+        client.post("/alerts", json=partly, headers=bearer())
+        assert sorted(a for _, a in deliveries(settings)) == ["trigger", "trigger"]
+        client.post("/alerts", json=payload(fingerprint="a2", status="resolved"), headers=bearer())
+        assert sorted(a for _, a in deliveries(settings)) == ["resolve", "trigger", "trigger"]
