@@ -16,6 +16,7 @@ from typing import Any
 import msgpack
 
 EVENT_TIME_EXT = 0
+MAX_TIME = 2**32  # EventTime's seconds are a uint32; an integer time beyond is not a time
 
 
 class MalformedMessage(Exception):
@@ -114,7 +115,7 @@ def entry_of(item: object) -> Entry:
         raise MalformedMessage(f"a record must be a map, got {describe(record)}")
     if isinstance(time, EventTime):
         return Entry(time.seconds, time.nanoseconds, record)
-    if isinstance(time, bool) or not isinstance(time, int | float) or time < 0:
+    if isinstance(time, bool) or not isinstance(time, int | float) or not 0 <= time < MAX_TIME:
         raise MalformedMessage(f"a time must be an integer or EventTime, got {describe(time)}")
     seconds = int(time)
     return Entry(seconds, round((time - seconds) * 1e9), record)

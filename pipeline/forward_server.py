@@ -41,6 +41,7 @@ class ForwardReceiver:
                     return
                 records: list[tuple[str, dict[str, Any]]] = []
                 chunks: list[str] = []
+                acked_records = 0
                 problem = None
                 try:
                     for message in unpacker:
@@ -51,17 +52,21 @@ class ForwardReceiver:
                         ]
                         if decoded.chunk:
                             chunks.append(decoded.chunk)
+                            acked_records += len(decoded.entries)
                 except MalformedMessage as error:
                     problem = ("malformed", f"{peer}: {error}")
                 except (ValueError, msgpack.UnpackException) as error:
                     problem = ("not_msgpack", f"{peer}: not msgpack ({error})")
                 # What came before a bad message in the same read is kept (and acked).
-                await self.accept(records, chunks, writer)
+                await self.accept(records, chunks, acked_records, writer)
                 if problem:
                     self.close_for(*problem)
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except Exception:  # one connection's surprise must not reach the others
+            metrics.CONNECTIONS_CLOSED.labels(reason="internal").inc()
+            log.exception("closing forward connection %s after an unexpected error", peer)
         finally:
             writer.close()
 
@@ -69,6 +74,7 @@ class ForwardReceiver:
         self,
         records: list[tuple[str, dict[str, Any]]],
         chunks: list[str],
+        acked_records: int,
         writer: asyncio.StreamWriter,
     ) -> None:
         if not records and not chunks:
@@ -81,7 +87,7 @@ class ForwardReceiver:
         metrics.RECORDS_RECEIVED.labels(source="forward").inc(len(records))
         if chunks:
             await self.buffer.make_durable(end)
-            metrics.RECORDS_ACKED.labels(source="forward").inc(len(records))
+            metrics.RECORDS_ACKED.labels(source="forward").inc(acked_records)
             writer.write(b"".join(msgpack.packb({"ack": chunk}) for chunk in chunks))
             await writer.drain()
 

@@ -20,6 +20,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from pipeline.documents import UNKNOWN_SERVICE, daily_index, iso_timestamp
 
 ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+MAX_TIME_NANOSECONDS = 2**32 * 1_000_000_000  # the forward protocol's bound too (year 2106)
 
 
 class BadTraceRequest(Exception):
@@ -93,6 +94,8 @@ def span_documents(request: ExportTraceServiceRequest) -> list[tuple[str, dict[s
         service = str(resource.get("service.name") or UNKNOWN_SERVICE)
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
+                if span.start_time_unix_nano >= MAX_TIME_NANOSECONDS:
+                    raise BadTraceRequest(f"span {span.name!r} has a start time out of range")
                 document = span_document(span, service, resource)
                 document["scope.name"] = scope_spans.scope.name
                 if scope_spans.scope.version:

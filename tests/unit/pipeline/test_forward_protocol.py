@@ -65,6 +65,7 @@ def test_compressed_packed_forward_accepts_concatenated_gzip_members() -> None:
         ({"not": "an array"}, "array"),
         ([1, 2, {}], "tag"),
         (["t", "not-a-time", {}], "time"),
+        (["t", 2**60, {}], "time"),
         (["t", 1, "not-a-map"], "record"),
         (["t", [[1]]], "entry"),
         (["t", 1, {}, "not-a-map-option"], "option"),

@@ -61,10 +61,19 @@ def test_otlp_protobuf_round_trip() -> None:
     assert span_documents(again) == span_documents(request)
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1]", b'{"resourceSpans": 5}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1]",
+        b'{"resourceSpans": 5}',
+        b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x",'
+        b'"startTimeUnixNano":"18446744073709551615"}]}]}]}',
+    ],
+)
 def test_bad_otlp_json_is_a_clear_error(body: bytes) -> None:
     with pytest.raises(BadTraceRequest):
-        decode_request(body, json_body=True)
+        span_documents(decode_request(body, json_body=True))
 
 
 def test_committed_kibana_objects_are_not_stale() -> None:
