@@ -38,7 +38,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             "--max-examples",
             "25",
             "--max-time",
-            "60",
+            "45",
             "--seed",
             "3",
             "--workers",

@@ -32,12 +32,16 @@ def fail() -> None:
     raise ConnectionError("down")
 
 
+def failing_calls(b: CircuitBreaker, count: int) -> None:
+    for _ in range(count):
+        with pytest.raises(ConnectionError):
+            b.call(fail)
+
+
 def test_breaker_stays_closed_below_minimum_volume() -> None:
     clock, changes = Clock(), []
     b = breaker(clock, changes)
-    for _ in range(9):
-        with pytest.raises(ConnectionError):
-            b.call(fail)
+    failing_calls(b, 9)
     assert b.state is BreakerState.CLOSED
 
 
@@ -46,9 +50,7 @@ def test_breaker_opens_at_half_errors_and_refuses_without_calling() -> None:
     b = breaker(clock, changes)
     for _ in range(5):
         b.call(lambda: None)
-    for _ in range(5):
-        with pytest.raises(ConnectionError):
-            b.call(fail)
+    failing_calls(b, 5)
     assert b.state is BreakerState.OPEN
     called = []
     with pytest.raises(BreakerOpen):
@@ -60,9 +62,7 @@ def test_breaker_opens_at_half_errors_and_refuses_without_calling() -> None:
 def test_breaker_half_opens_after_reset_and_closes_on_a_good_trial() -> None:
     clock, changes = Clock(), []
     b = breaker(clock, changes)
-    for _ in range(10):
-        with pytest.raises(ConnectionError):
-            b.call(fail)
+    failing_calls(b, 10)
     clock.now += 30
     assert b.state is BreakerState.HALF_OPEN
     assert b.call(lambda: "ok") == "ok"
@@ -72,9 +72,7 @@ def test_breaker_half_opens_after_reset_and_closes_on_a_good_trial() -> None:
 def test_failed_trial_reopens_the_breaker() -> None:
     clock, changes = Clock(), []
     b = breaker(clock, changes)
-    for _ in range(10):
-        with pytest.raises(ConnectionError):
-            b.call(fail)
+    failing_calls(b, 10)
     clock.now += 30
     with pytest.raises(ConnectionError):
         b.call(fail)
@@ -85,9 +83,7 @@ def test_failed_trial_reopens_the_breaker() -> None:
 def test_old_failures_leave_the_window() -> None:
     clock, changes = Clock(), []
     b = breaker(clock, changes)
-    for _ in range(9):
-        with pytest.raises(ConnectionError):
-            b.call(fail)
+    failing_calls(b, 9)
     clock.now += 11
     b.call(lambda: None)  # the nine failures are outside the 10 s window now
     assert b.state is BreakerState.CLOSED
