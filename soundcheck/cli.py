@@ -175,6 +175,8 @@ def demo() -> None:
             f"{settings.mariadb_database}",
         ),
         ("Redis", f"redis://{host}:{settings.redis_port}"),
+        ("Alert router", f"http://{host}:{settings.router_port}/runbooks"),
+        ("Notifications", f"http://{host}:{settings.sandbox_port}/_sandbox"),
     ]
     for what, address in where:
         console.print(f"  {what:<16} {address}", highlight=False)
