@@ -1,14 +1,17 @@
 """A real fault: Redis stopped through the Stack API; RedisDown fires in Prometheus, reaches
-Alertmanager on the P0 route, and resolves once Redis is back (brought back in any case)."""
+Alertmanager on the P0 route, the router pages PagerDuty (the sandbox), and it all resolves once
+Redis is back (brought back in any case)."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 from conftest import PrometheusApi
 from test_real_parts import eventually
 
+from sandbox.client import SandboxClient
 from soundcheck.stack.stack import Stack
 
 FIRING = 'ALERTS{alertname="RedisDown", alertstate="firing"}'
@@ -18,6 +21,12 @@ def test_stopping_redis_fires_redis_down_and_starting_it_resolves(
     stack: Stack, prometheus: PrometheusApi, alertmanager_url: str
 ) -> None:
     eventually(lambda: not prometheus.series(FIRING), 60, "RedisDown not firing before the fault")
+    sandbox = SandboxClient(stack.part("sandbox").address())
+
+    def pages() -> list[dict[str, Any]]:
+        return sandbox.received("pagerduty", mentioning="FIRING RedisDown")
+
+    paged_before = {p["seq"] for p in pages()}
     began = time.monotonic()
     stack.stop(["redis"])
     try:
@@ -36,6 +45,13 @@ def test_stopping_redis_fires_redis_down_and_starting_it_resolves(
             )
 
         eventually(in_alertmanager, 30, "RedisDown in Alertmanager on the router-p0 route")
+        # Within one P0 group interval (30 s) even if an earlier test's RedisDown left a group.
+        page = eventually(
+            lambda: [p for p in pages() if p["seq"] not in paged_before],
+            60,
+            "the router's PagerDuty trigger for RedisDown at the sandbox",
+        )
+        assert page[0]["body"]["payload"]["severity"] == "critical"
     finally:
         stack.up(["redis"])
     eventually(lambda: not prometheus.series(FIRING), 60, "RedisDown resolved with Redis back")
