@@ -1,0 +1,60 @@
+"""The store on a shared SQL server (what an HA pair of routers uses): the real MariaDB."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pymysql
+import pytest
+
+from router.ingest import ingest
+from router.payload import WebhookPayload
+from router.routing import load_routing_table
+from router.settings import RouterSettings
+from router.store import Delivery, Store
+from sandbox.harness import parts_up
+from soundcheck.settings import StackSettings
+
+
+@pytest.fixture
+def mariadb_url(settings: StackSettings) -> Iterator[str]:
+    with parts_up(settings, ["mariadb"]):
+        name = f"{settings.mariadb_database}_router_{uuid.uuid4().hex[:6]}"
+        password = settings.mariadb_password.get_secret_value()
+        connection = pymysql.connect(
+            host=settings.host,
+            port=settings.mariadb_port,
+            user=settings.mariadb_user,
+            password=password,
+            autocommit=True,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+        yield (
+            f"mysql+pymysql://{settings.mariadb_user}:{password}@{settings.host}:"
+            f"{settings.mariadb_port}/{name}?charset=utf8mb4"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {name}")
+        connection.close()
+
+
+def test_two_routers_on_one_database_plan_each_delivery_once(
+    mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING", "k" * 32)
+    settings = RouterSettings(database_url=mariadb_url)
+    table = load_routing_table(settings.routing_file, settings)
+    first, second = Store(mariadb_url), Store(mariadb_url)
+    first.create_schema()
+    raw = (
+        b'{"version":"4","groupKey":"g","status":"firing","receiver":"r","alerts":[{"status":'
+        b'"firing","labels":{"alertname":"RedisDown","priority":"P0"},"startsAt":'
+        b'"2026-11-24T08:00:00Z","fingerprint":"ha01"}]}'
+    )
+    payload = WebhookPayload.model_validate_json(raw)
+    results = [ingest(store, table, payload, raw) for store in (first, second, first)]
+    assert [r.deliveries for r in results] == [3, 0, 0]
+    with first.session() as session:
+        assert session.query(Delivery).count() == 3
