@@ -212,6 +212,17 @@ def activate_tokens(svc: Services, trigger: str, only_if_room: bool = False) -> 
     return len(ids)
 
 
+def seconds_until_next_expiry(svc: Services) -> float | None:
+    """When the next ACTIVE token expires (None when none is ACTIVE)."""
+    with svc.db.transaction() as conn:
+        soonest = conn.execute(
+            select(func.min(queue_tokens.c.expires_at)).where(queue_tokens.c.status == ACTIVE)
+        ).scalar()
+    if soonest is None:
+        return None
+    return float((soonest - utcnow()).total_seconds())
+
+
 def _count(conn: Connection, status: str) -> int:
     return int(
         conn.execute(

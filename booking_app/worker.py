@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
@@ -35,6 +36,33 @@ def every(
                 log.exception(f"{name} failed", extra={"event": f"{name}.failed"})
 
     return loop
+
+
+def activation_loop(svc: Services, stop: threading.Event) -> None:
+    """Activate on the timer, and also the moment an ACTIVE token expires (plan 4-5: an expired
+    token frees its place at once, not at the next tick). Looks at the next expiry at least
+    every second, so tokens activated meanwhile are noticed too."""
+    interval = svc.settings.activation_interval_seconds
+    next_tick = time.monotonic() + interval
+    wait = 0.0
+    while not stop.wait(wait):
+        try:
+            now = time.monotonic()
+            until_expiry = waiting_queue.seconds_until_next_expiry(svc)
+            if now >= next_tick:
+                waiting_queue.activate_tokens(svc, trigger="timer")
+                next_tick = now + interval
+                until_expiry = waiting_queue.seconds_until_next_expiry(svc)
+            elif until_expiry is not None and until_expiry <= 0:
+                waiting_queue.activate_tokens(svc, trigger="token_expired")
+                until_expiry = waiting_queue.seconds_until_next_expiry(svc)
+        except Exception:
+            log.exception("queue activation failed", extra={"event": "queue.activation.failed"})
+            until_expiry = None
+        candidates = [1.0, next_tick - time.monotonic()]
+        if until_expiry is not None:
+            candidates.append(until_expiry)
+        wait = max(0.05, min(candidates))
 
 
 def expire_holds(svc: Services) -> None:
@@ -69,14 +97,7 @@ def run_worker() -> None:
     signal.signal(signal.SIGINT, on_signal)
     settings = svc.settings
     jobs: list[tuple[str, Callable[[threading.Event], None]]] = [
-        (
-            "activation-timer",
-            every(
-                settings.activation_interval_seconds,
-                lambda: waiting_queue.activate_tokens(svc, trigger="timer"),
-                "queue.activation",
-            ),
-        ),
+        ("activation-timer", lambda stop: activation_loop(svc, stop)),
         (
             "hold-expiry",
             every(

@@ -1,5 +1,5 @@
-"""B1: a completed payment activates the next waiting token at once, not after the timer; an
-unpaid reservation's seat comes back after its hold time (B3)."""
+"""B1: a completed payment or an expired token activates the next waiting token at once, not
+after the timer; an unpaid reservation's seat comes back after its hold time (B3)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def two_places(stack: Stack, settings: StackSettings) -> Iterator[BookingInstanc
         redis_db=3,
         BOOKING_MAX_ACTIVE_TOKENS="2",
         BOOKING_ACTIVATION_INTERVAL_SECONDS="3600",  # the timer never fires during the test
+        BOOKING_ACTIVE_TOKEN_TTL_SECONDS="8",
         BOOKING_HOLD_TTL_SECONDS="3",
         BOOKING_HOLD_SWEEP_INTERVAL_SECONDS="0.5",
     )
@@ -75,3 +76,24 @@ def test_unpaid_reservation_expires_and_its_seat_is_free_again(
         )
     rows = app.sql("SELECT status, active_seat_id FROM reservations WHERE seat_no = 9")
     assert rows == [("EXPIRED", None)]
+
+
+def test_expired_token_activates_the_next_one_without_waiting_for_the_timer(
+    two_places: BookingInstance,
+) -> None:
+    app = two_places
+    with app.client() as client:
+        statuses = [
+            client.post("/queue/token", json={"userId": f"expiry-{i}"}).json() for i in range(4)
+        ]
+        waiting = [s for s in statuses if s["status"] == "WAITING"]
+        assert waiting, statuses
+
+        def first_waiting_is_active() -> bool:
+            answer = client.get(
+                "/queue/status", headers={"X-Queue-Token": waiting[0]["tokenValue"]}
+            )
+            return bool(answer.json()["status"] == "ACTIVE")
+
+        # Active tokens live 8 s here and the timer is an hour: only expiry can activate it.
+        eventually(first_waiting_is_active, 30, "a token expires and the next one is activated")
