@@ -42,7 +42,8 @@ def stack(settings: StackSettings) -> Iterator[Stack]:
     if os.environ.get("SOUNDCHECK_KEEP_STACK") == "1":
         return
     started = [name for name in stack.parts if name not in running]
-    stack.stop(started)
+    if started:  # stop([]) would mean every part: leave a stack that was already up alone
+        stack.stop(started)
     if not running:
         left = processes_using(str(settings.home))
         assert not left, f"processes left behind after stopping the stack: {left}"
