@@ -13,7 +13,6 @@ from rich.console import Console
 
 from soundcheck.progress import PlainProgress
 from soundcheck.settings import StackSettings
-from soundcheck.stack.part import State
 from soundcheck.stack.stack import Stack
 
 PIPELINE_PARTS = ["elasticsearch", "pipeline"]
@@ -26,13 +25,10 @@ def stack(settings: StackSettings) -> Iterator[Stack]:
     Narrower than the session-wide stack so these tests depend on nothing else; parts already
     running (e.g. started by the whole-stack fixture) are reused and left running.
     """
-    stack = Stack(settings)
-    running = {s.name for s in stack.status(PIPELINE_PARTS) if s.state is State.RUNNING}
-    stack.up(PIPELINE_PARTS, progress=PlainProgress(Console(file=sys.stderr)))
-    yield stack
-    started = [name for name in PIPELINE_PARTS if name not in running]
-    if started and os.environ.get("SOUNDCHECK_KEEP_STACK") != "1":
-        stack.stop(started)
+    keep = os.environ.get("SOUNDCHECK_KEEP_STACK") == "1"
+    progress = PlainProgress(Console(file=sys.stderr))
+    with Stack(settings).parts_up(PIPELINE_PARTS, progress, keep) as stack:
+        yield stack
 
 
 @pytest.fixture
