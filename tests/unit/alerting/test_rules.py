@@ -131,3 +131,18 @@ def test_p0_alerts_page_within_30_seconds_of_the_fault() -> None:
             wait = duration_seconds(rule.for_) + duration_seconds(p0["group_wait"])
             total = scrape + evaluation + wait
             assert total <= 30, f"{rule.name}: worst case {total} s"
+
+
+def test_prometheus_config_template_renders_to_a_valid_config(tmp_path: Path) -> None:
+    """The scrape jobs and rule globs as `soundcheck up` renders them, checked by promtool."""
+    from soundcheck.settings import StackSettings
+    from soundcheck.stack.parts.prometheus import Prometheus
+
+    settings = StackSettings(home=tmp_path)
+    Prometheus(settings).prepare()
+    result = run("promtool", "check", "config", str(tmp_path / "prometheus" / "prometheus.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rendered = load_yaml(tmp_path / "prometheus" / "prometheus.yml")
+    jobs = {job["job_name"] for job in rendered["scrape_configs"]}
+    assert {"redis", "mysql", "node", "elasticsearch", "kafka", "booking", "router"} <= jobs
+    assert "pipeline" in jobs
