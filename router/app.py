@@ -25,7 +25,7 @@ from router.metrics import (
     INGEST_SECONDS,
     REGISTRY,
     WEBHOOKS,
-    QueueDepthCollector,
+    watch_queue,
 )
 from router.notifiers.base import Notifier
 from router.notifiers.email import EmailNotifier
@@ -107,10 +107,7 @@ def create_app(
     store.create_schema()
     worker = Worker(settings, store, make_notifiers(settings))
     committer = GroupCommitter(store, table)
-    REGISTRY.register(QueueDepthCollector(store.queue_depth)) if not getattr(
-        REGISTRY, "_soundcheck_queue", False
-    ) else None
-    REGISTRY._soundcheck_queue = True  # type: ignore[attr-defined]  # register once per process
+    watch_queue(store.queue_depth)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

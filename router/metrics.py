@@ -51,8 +51,8 @@ INGEST_SECONDS = Histogram(
 class QueueDepthCollector(Collector):
     """Deliveries by state, read from the store at scrape time (so it is right after restarts)."""
 
-    def __init__(self, depth: Callable[[], dict[str, int]]) -> None:
-        self.depth = depth
+    def __init__(self) -> None:
+        self.depth: Callable[[], dict[str, int]] = dict
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         family = GaugeMetricFamily(
@@ -65,3 +65,12 @@ class QueueDepthCollector(Collector):
         for state in ("pending", "delivered", "given_up", "dead"):
             family.add_metric([state], counts.get(state, 0))
         yield family
+
+
+QUEUE_DEPTH = QueueDepthCollector()
+REGISTRY.register(QUEUE_DEPTH)
+
+
+def watch_queue(depth: Callable[[], dict[str, int]]) -> None:
+    """Report this store's queue (the last app built in a process wins: tests build several)."""
+    QUEUE_DEPTH.depth = depth

@@ -177,11 +177,6 @@ class Store:
             connection.execute(select(1))
 
     # --- target references ------------------------------------------------------------------
-    def get_ref(self, target: str, destination: str, identity: str) -> dict[str, Any] | None:
-        with self.session() as session:
-            row = session.get(TargetRef, (target, destination, identity))
-            return dict(json.loads(row.ref)) if row else None
-
     def put_ref(self, target: str, destination: str, identity: str, ref: dict[str, Any]) -> None:
         with self.session() as session:
             session.merge(

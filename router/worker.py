@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from router.context import links_for
@@ -230,13 +230,3 @@ class Worker:
             "attempts": delivery.attempts,
             "reason": delivery.last_error,
         }
-
-
-def pending_count(store: Store) -> int:
-    with store.session() as session:
-        return len(
-            session.scalars(select(Delivery.id).where(and_(Delivery.state == PENDING))).all()
-        )
-
-
-__all__ = ["DEAD", "Worker", "backoff_seconds", "pending_count"]

@@ -26,16 +26,11 @@ def _database_url(given: str | None) -> str:
 @router_app.command()
 def dead(database_url: DatabaseOption = None) -> None:
     """List dead letters: deliveries that failed until the dead-letter time ran out."""
-    from router.store import DEAD, Delivery, Store
+    from router.replay import dead_letters
 
-    store = Store(_database_url(database_url))
-    store.create_schema()
     table = Table("id", "target", "action", "destination", "attempts", "last error")
-    with store.session() as session:
-        for d in session.query(Delivery).filter(Delivery.state == DEAD).order_by(Delivery.id):
-            table.add_row(
-                str(d.id), d.target, d.action, d.destination, str(d.attempts), d.last_error
-            )
+    for d in sorted(dead_letters(_database_url(database_url)), key=lambda d: d.id):
+        table.add_row(str(d.id), d.target, d.action, d.destination, str(d.attempts), d.last_error)
     console.print(table)
 
 
@@ -46,9 +41,7 @@ def replay(
     delivery_id: Annotated[list[int] | None, typer.Option("--id", help="only these ids")] = None,
 ) -> None:
     """Queue dead letters again; the running router delivers them (idempotently) at once."""
-    from router.store import Store
+    from router.replay import replay as replay_dead
 
-    store = Store(_database_url(database_url))
-    store.create_schema()
-    count = store.replay_dead(target, delivery_id)
+    count = replay_dead(_database_url(database_url), target, delivery_id)
     console.print(f"{count} dead letter(s) queued again.")
