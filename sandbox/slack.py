@@ -1,6 +1,7 @@
 """The Slack Web API methods the router uses, at `/slack/api/<method>` (slack-sdk's base_url).
 
 `auth.test`, `chat.postMessage`, `chat.update`, `conversations.list`, `conversations.history`,
+`conversations.replies`,
 `files.getUploadURLExternal`, the upload URL it returns, and `files.completeUploadExternal`.
 Errors are Slack's: HTTP 200 with `ok: false`, and 429 with Retry-After.
 """
@@ -218,6 +219,28 @@ def history(_request: Request, args: dict[str, Any]) -> Response:
     return JSONResponse({"ok": True, "messages": found, "has_more": False})
 
 
+def replies(_request: Request, args: dict[str, Any]) -> Response:
+    cid, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+    if cid not in channels:
+        return fail("channel_not_found")
+    with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+    with lock:
+        parent = find_message(cid, ts)
+        if parent is None:
+            return fail("thread_not_found")
+        thread = [parent, *parent["replies"]]
+        found = [
+            {
+                "type": "message",
+                "ts": m["ts"],
+                "text": m.get("text", ""),
+                **({"metadata": m["metadata"]} if with_metadata and m.get("metadata") else {}),
+            }
+            for m in thread
+        ]
+    return JSONResponse({"ok": True, "messages": found, "has_more": False})
+
+
 def get_upload_url(request: Request, args: dict[str, Any]) -> Response:
     filename, length = args.get("filename"), args.get("length")
     if not filename or not str(length or "").isdigit():
@@ -276,6 +299,7 @@ METHODS = {
     "chat.update": update,
     "conversations.list": conversations_list,
     "conversations.history": history,
+    "conversations.replies": replies,
     "files.getUploadURLExternal": get_upload_url,
     "files.completeUploadExternal": complete_upload,
 }

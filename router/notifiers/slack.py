@@ -118,13 +118,14 @@ class SlackNotifier:
         state = status_word(job)
         if job.ref:  # the alert fired before: reply in its thread, show it firing again
             channel, ts = job.ref["channel"], job.ref["ts"]
-            self.client.chat_postMessage(
-                channel=channel,
-                thread_ts=ts,
-                text=fallback_text(job, "FIRING AGAIN"),
-                blocks=blocks_for(job, state),
-                metadata=self._metadata(job),
-            )
+            if not (job.interrupted and self._replied_already(job, channel, ts)):
+                self.client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=ts,
+                    text=fallback_text(job, "FIRING AGAIN"),
+                    blocks=blocks_for(job, state),
+                    metadata=self._metadata(job),
+                )
             self.client.chat_update(
                 channel=channel,
                 ts=ts,
@@ -180,6 +181,18 @@ class SlackNotifier:
             if payload.get("delivery") == job.delivery_key:
                 return {"channel": channel, "ts": message["ts"]}
         return None
+
+    def _replied_already(self, job: Job, channel: str, ts: str) -> bool:
+        """Whether an interrupted attempt's thread reply landed (found by its metadata)."""
+        response = self.client.conversations_replies(
+            channel=channel, ts=ts, include_all_metadata=True, limit=200
+        )
+        messages: list[dict[str, Any]] = response.get("messages", [])
+        return any(
+            ((m.get("metadata") or {}).get("event_payload") or {}).get("delivery")
+            == job.delivery_key
+            for m in messages
+        )
 
     def _channel_id(self, channel: str) -> str:
         """conversations.history wants an id; a routing table may name the channel instead."""

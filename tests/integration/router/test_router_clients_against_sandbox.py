@@ -83,6 +83,8 @@ def test_slack_post_update_thread_history_and_upload(sandbox: SandboxClient) -> 
     channel, ts = posted["channel"], posted["ts"]
     assert channel.startswith("C")
     client.chat_postMessage(channel=channel, thread_ts=ts, text="again")
+    thread = client.conversations_replies(channel=channel, ts=ts, include_all_metadata=True)
+    assert [m["text"] for m in thread["messages"]] == ["fire", "again"]
     client.chat_update(channel=channel, ts=ts, text="resolved")
     names = {c["name"]: c["id"] for c in client.conversations_list()["channels"]}
     assert names["client-check"] == channel

@@ -124,6 +124,21 @@ def test_slack_interrupted_post_is_found_not_reposted(
     assert len(sandbox.slack_messages("alerts-high", ALERTNAME)) == 1
 
 
+def test_slack_interrupted_thread_reply_is_not_repeated(
+    sandbox: SandboxClient, router_settings: RouterSettings
+) -> None:
+    notifier = SlackNotifier(router_settings, graph=lambda alert: None)
+    route = {"channel": "#alerts-high"}
+    first = notifier.deliver(job(route=route))
+    assert isinstance(first, Delivered)
+    refire = job(route=route, ref=first.ref, starts="2026-11-24T09:00:00Z")
+    assert isinstance(notifier.deliver(refire), Delivered)
+    again = notifier.deliver(Job(**{**refire.__dict__, "interrupted": True}))
+    assert isinstance(again, Delivered)
+    [message] = sandbox.slack_messages("alerts-high", ALERTNAME)
+    assert len(message["replies"]) == 1
+
+
 def test_slack_outcomes_on_failure(sandbox: SandboxClient, router_settings: RouterSettings) -> None:
     notifier = SlackNotifier(router_settings, graph=lambda alert: None)
     sandbox.fault("slack", kind="429", retry_after=2)
