@@ -79,5 +79,5 @@ def instrument_fastapi(
 
 
 def _metrics_view(request: Request) -> Response:
-    body, content_type = render_metrics()
+    body, content_type = render_metrics(accept=request.headers.get("accept", ""))
     return Response(body, media_type=content_type)

@@ -24,6 +24,7 @@ from prometheus_client import (
 )
 from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.metrics_core import Metric
+from prometheus_client.openmetrics import exposition as openmetrics
 from prometheus_client.registry import Collector
 
 from instrumentation.multiprocess import multiprocess_dir
@@ -244,13 +245,28 @@ def exposition_registry() -> CollectorRegistry:
     return registry
 
 
-def render_metrics(*own_registries: CollectorRegistry) -> tuple[bytes, str]:
-    """The Prometheus text exposition and its content type.
+def render_metrics(*own_registries: CollectorRegistry, accept: str = "") -> tuple[bytes, str]:
+    """The exposition and its content type: OpenMetrics (with exemplars carrying trace ids)
+    when the scraper accepts it, else the Prometheus text format.
 
     A service with metrics of its own in another registry (the router) passes it here, so one
     `/metrics` shows both.
     """
-    body = generate_latest(exposition_registry())
-    for registry in own_registries:
-        body += generate_latest(registry)
+    registries = (exposition_registry(), *own_registries)
+    if "application/openmetrics-text" in accept:
+        # One document, one `# EOF`: merge the registries' families before rendering.
+        merged = CollectorRegistry(auto_describe=False)
+        merged.register(_Families(registries))
+        body = openmetrics.generate_latest(merged)  # type: ignore[no-untyped-call]
+        return body, openmetrics.CONTENT_TYPE_LATEST
+    body = b"".join(generate_latest(registry) for registry in registries)
     return body, CONTENT_TYPE_LATEST
+
+
+class _Families(Collector):
+    def __init__(self, registries: Iterable[CollectorRegistry]) -> None:
+        self._registries = tuple(registries)
+
+    def collect(self) -> Iterable[Metric]:
+        for registry in self._registries:
+            yield from registry.collect()

@@ -50,7 +50,7 @@ def instrument_flask(
 
 
 def _metrics_view() -> Response:
-    body, content_type = render_metrics()
+    body, content_type = render_metrics(accept=request.headers.get("Accept", ""))
     return Response(body, mimetype=None, content_type=content_type)
 
 

@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 # The protocol peers live with the unit tests; both tiers use them.
 sys.path.insert(0, str(HERE.parents[1] / "unit" / "instrumentation"))
 
-from telemetry_peers import ForwardPeer, OtlpPeer, free_port  # noqa: E402
+from telemetry_peers import ForwardPeer, ForwardPeerProcess, OtlpPeer, free_port  # noqa: E402
 
 PARTS = ["mariadb", "redis", "kafka"]
 
@@ -136,7 +136,9 @@ def start_app(
     started: list[Gunicorn] = []
     tmp_path = tmp_path_factory.mktemp("gunicorn")
 
-    def start(forward: ForwardPeer, workers: int = 3, **extra: str) -> Gunicorn:
+    def start(
+        forward: ForwardPeer | ForwardPeerProcess, workers: int = 3, **extra: str
+    ) -> Gunicorn:
         password = settings.mariadb_password.get_secret_value()
         env = {
             **os.environ,

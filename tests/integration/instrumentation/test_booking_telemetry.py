@@ -4,9 +4,7 @@ forward protocol) carry that trace id, and its `/metrics` shows every O2 metric.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,6 +12,7 @@ import pymysql
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 from telemetry_peers import ForwardPeer, OtlpPeer, free_port
+from telemetry_testing import eventually
 
 from instrumentation import metrics
 from soundcheck.settings import StackSettings
@@ -21,16 +20,6 @@ from soundcheck.stack.parts.booking import fresh_database, spawn_booking
 from soundcheck.stack.stack import Stack
 
 REDIS_DB = 9  # a database number no other suite uses
-
-
-def eventually(check: Callable[[], Any], within: float, what: str) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"not within {within:.0f} s: {what}"
-        time.sleep(0.2)
 
 
 def test_booking_request_trace_logs_and_metrics(

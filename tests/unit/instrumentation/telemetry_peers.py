@@ -7,8 +7,10 @@ unchanged; they keep what they receive in memory for the test to inspect.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -228,3 +230,35 @@ def shared_otlp_peer() -> OtlpPeer:
             provider.add_span_processor(SimpleSpanProcessor(exporter))
             _shared_otlp = peer
         return _shared_otlp
+
+
+def _serve_forever(port: int) -> None:
+    ForwardPeer(port=port).start()
+    threading.Event().wait()
+
+
+class ForwardPeerProcess:
+    """A ForwardPeer in its own process, so that killing it is a real SIGKILL and its work never
+    competes with the test's own threads (which time requests) for this process's GIL."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._process: multiprocessing.Process | None = None
+
+    def start(self) -> ForwardPeerProcess:
+        self._process = multiprocessing.get_context("fork").Process(
+            target=_serve_forever, args=(self.port,), daemon=True
+        )
+        self._process.start()
+        deadline = time.monotonic() + 10
+        while True:  # listening once a connection is accepted
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                return self
+            assert time.monotonic() < deadline, "the forward peer process did not listen"
+            time.sleep(0.02)
+
+    def kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(10)
+            self._process = None

@@ -96,6 +96,22 @@ def test_requests_are_counted_by_route_template_method_and_status() -> None:
     assert "/concerts/1" not in text  # raw paths never become label values
 
 
+def test_openmetrics_scrapes_get_exemplars_with_the_trace_id() -> None:
+    client = flask_app().test_client()
+    assert client.get("/concerts/5").status_code == 200
+    response = client.get("/metrics", headers={"Accept": "application/openmetrics-text"})
+    text = response.get_data(as_text=True)
+    assert response.content_type.startswith("application/openmetrics-text")
+    assert text.rstrip().endswith("# EOF")
+    exemplars = re.findall(
+        r'^http_request_duration_seconds_bucket\{[^}]*handler="/concerts/<int:concert_id>"'
+        r'[^}]*\} \S+ # \{trace_id="([0-9a-f]{32})"\}',
+        text,
+        re.MULTILINE,
+    )
+    assert exemplars
+
+
 def test_latency_histogram_has_a_bucket_at_each_alert_threshold() -> None:
     for threshold in (0.5, 1.0):
         assert threshold in metrics.HTTP_LATENCY_BUCKETS

@@ -7,7 +7,7 @@ import threading
 import time
 
 from telemetry_peers import ForwardPeer, free_port
-from telemetry_testing import telemetry_settings
+from telemetry_testing import eventually, telemetry_settings
 
 from instrumentation import metrics
 from instrumentation.shipper import ForwardShipper
@@ -18,13 +18,6 @@ RECEIVER_OUTAGE_SECONDS = 30.0
 
 def dropped(reason: str) -> float:
     return metrics.LOG_RECORDS_DROPPED.labels(reason=reason)._value.get()
-
-
-def wait_for(check: object, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"not within {within} s: {what}"
-        time.sleep(0.05)
 
 
 def test_records_arrive_in_order_in_acked_chunks(forward_peer: ForwardPeer) -> None:
@@ -50,7 +43,7 @@ def test_a_receiver_restart_of_thirty_seconds_loses_no_record() -> None:
         for _ in range(100):
             assert shipper.submit({"n": sent})
             sent += 1
-        wait_for(lambda: len(peer.messages()) == 100, 10, "first records shipped")
+        eventually(lambda: len(peer.messages()) == 100, 10, "first records shipped")
         peer.stop()
         outage_ends = time.monotonic() + RECEIVER_OUTAGE_SECONDS
         while time.monotonic() < outage_ends:
