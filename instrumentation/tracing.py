@@ -19,14 +19,12 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.redis import RedisInstrumentor
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
-from opentelemetry.metrics import get_meter
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import Link, Span, SpanKind
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -118,22 +116,62 @@ _SQL_OPERATIONS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 
 def instrument_sqlalchemy(engine: Engine) -> None:
-    """SQL spans and `db_queries_total` for this engine (once per engine; no-op when off)."""
+    """SQL spans and `db_queries_total` for this engine (once per engine; no-op when off).
+
+    A CLIENT span per statement, child of whatever span is current, with the few attributes
+    an on-call engineer reads (system, database, operation, statement). Not OpenTelemetry's
+    SQLAlchemy instrumentation: it spent ~180 µs of CPU per statement on this machine (cursor
+    and statement introspection), this ~40 µs, and the booking service runs 4-5 statements
+    per request (issue 3's benchmark goal: instrumented >= 0.85 x uninstrumented).
+    """
     if _provider is None or engine in _instrumented_engines:
         return
     _instrumented_engines.add(engine)
-    connections = get_meter(TRACER_NAME).create_up_down_counter("db.client.connections.usage")
-    EngineTracer(  # type: ignore[no-untyped-call]
-        trace.get_tracer(TRACER_NAME, tracer_provider=_provider), engine, connections
-    )
-    event.listen(engine, "before_cursor_execute", _count_statement)
+    sql_tracer = trace.get_tracer(TRACER_NAME, tracer_provider=_provider)
+    system = "mysql" if engine.dialect.name in ("mysql", "mariadb") else engine.dialect.name
+    database = engine.url.database or ""
+    common: dict[str, str | int] = {"db.system": system, "db.name": database}
+    if engine.url.host:
+        common["server.address"] = engine.url.host
+    if engine.url.port:
+        common["server.port"] = engine.url.port
 
+    def before(
+        connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        head = statement.lstrip()[:6].upper()
+        operation = head if head in _SQL_OPERATIONS else "other"
+        metrics.DB_QUERIES.labels(operation=operation).inc()
+        if context is None:
+            return
+        attributes = dict(common)
+        attributes["db.operation.name"] = operation
+        attributes["db.statement"] = statement[:2048]  # parameters are never recorded
+        context._soundcheck_span = sql_tracer.start_span(
+            f"{operation} {database}".strip(), kind=SpanKind.CLIENT, attributes=attributes
+        )
 
-def _count_statement(
-    connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
-) -> None:
-    head = statement.lstrip()[:6].upper()
-    metrics.DB_QUERIES.labels(operation=head if head in _SQL_OPERATIONS else "other").inc()
+    def after(
+        connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        span = getattr(context, "_soundcheck_span", None)
+        if span is not None:
+            span.end()
+            context._soundcheck_span = None
+
+    def failed(exception_context: Any) -> None:
+        context = exception_context.execution_context
+        span = getattr(context, "_soundcheck_span", None)
+        if span is not None:
+            error = exception_context.original_exception
+            span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+            span.record_exception(error)
+            span.end()
+            context._soundcheck_span = None
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    event.listen(engine, "handle_error", failed)
 
 
 # --- Kafka -----------------------------------------------------------------------------------
