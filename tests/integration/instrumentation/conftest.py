@@ -18,7 +18,6 @@ from rich.console import Console
 from soundcheck import REPO_ROOT
 from soundcheck.progress import PlainProgress
 from soundcheck.settings import StackSettings
-from soundcheck.stack.part import State
 from soundcheck.stack.stack import Stack
 
 HERE = Path(__file__).resolve().parent
@@ -33,13 +32,12 @@ PARTS = ["mariadb", "redis", "kafka"]
 @pytest.fixture(scope="session")
 def stack(settings: StackSettings) -> Iterator[Stack]:
     """Only the parts instrumentation needs; parts already running are reused and left alone."""
-    stack = Stack(settings)
-    running = {s.name for s in stack.status(PARTS) if s.state is State.RUNNING}
-    stack.up(PARTS, progress=PlainProgress(Console(file=sys.stderr)))
-    yield stack
-    started = [name for name in PARTS if name not in running]
-    if started and os.environ.get("SOUNDCHECK_KEEP_STACK") != "1":
-        stack.stop(started)
+    with Stack(settings).parts_up(
+        PARTS,
+        PlainProgress(Console(file=sys.stderr)),
+        keep=os.environ.get("SOUNDCHECK_KEEP_STACK") == "1",
+    ) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
