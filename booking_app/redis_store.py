@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from booking_app import telemetry
@@ -39,6 +41,12 @@ class RedisUnavailable(Exception):
     """Redis failed, timed out, or the breaker refused to try."""
 
 
+def no_retry() -> Retry:
+    """redis-py retries a failed command 3 times with backoff up to seconds by default; here the
+    breaker decides, and a request must fail fast to its fallback instead of waiting."""
+    return Retry(NoBackoff(), 0)
+
+
 def make_client(settings: BookingSettings) -> redis.Redis:
     timeout = settings.redis_timeout_seconds
     if settings.redis_sentinels:
@@ -54,6 +62,7 @@ def make_client(settings: BookingSettings) -> redis.Redis:
             db=settings.redis_db,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
+            retry=no_retry(),
         )
         return master
     return redis.Redis(
@@ -62,6 +71,7 @@ def make_client(settings: BookingSettings) -> redis.Redis:
         db=settings.redis_db,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
+        retry=no_retry(),
         health_check_interval=30,
     )
 
