@@ -18,7 +18,7 @@ import httpx
 
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
-from soundcheck.stack.part import State, find_binary
+from soundcheck.stack.part import find_binary
 from soundcheck.stack.parts.router import sandbox_targets, telemetry_environment
 from soundcheck.stack.process import ManagedProcess
 from soundcheck.stack.stack import Stack
@@ -110,14 +110,9 @@ ALERTMANAGER_CONFIG = """route:
 @contextmanager
 def parts_up(settings: StackSettings, names: list[str]) -> Iterator[Stack]:
     """The named stack parts running; those this started are stopped after (unless kept)."""
-    stack = Stack(settings)
-    running = {s.name for s in stack.status(names) if s.state is State.RUNNING}
-    stack.up(names)
-    try:
+    keep = os.environ.get("SOUNDCHECK_KEEP_STACK") == "1"
+    with Stack(settings).parts_up(names, keep=keep) as stack:
         yield stack
-    finally:
-        if os.environ.get("SOUNDCHECK_KEEP_STACK") != "1":
-            stack.stop([n for n in names if n not in running])
 
 
 class AlertmanagerProcess:

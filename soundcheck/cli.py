@@ -69,7 +69,7 @@ def up(parts: PartsArg = None) -> None:
     progress = LiveProgress(console) if console.is_terminal else PlainProgress(console)
     try:
         with progress:
-            statuses = stack.up(parts, progress)
+            statuses = stack.up(parts or None, progress)  # no names: every part
     except StackError as error:
         raise _fail(error) from None
     _print_status(statuses)
@@ -119,7 +119,7 @@ def status(
 ) -> None:
     """Show each part: running, starting, unhealthy, crashed or stopped."""
     try:
-        statuses = _stack().status(parts)
+        statuses = _stack().status(parts or None)
     except StackError as error:
         raise _fail(error) from None
     if as_json:

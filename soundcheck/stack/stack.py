@@ -79,11 +79,12 @@ class Stack:
             ) from None
 
     def select(self, names: Iterable[str] | None) -> list[Part]:
-        return [self.part(n) for n in names] if names else list(self.parts.values())
+        """The named parts; None means every part (an empty list means none)."""
+        return list(self.parts.values()) if names is None else [self.part(n) for n in names]
 
     def status(self, names: Iterable[str] | None = None) -> list[PartStatus]:
         parts = self.select(names)
-        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, len(parts))) as pool:
             return list(pool.map(lambda p: p.status(), parts))
 
     # --- up ---------------------------------------------------------------------------------
@@ -193,6 +194,8 @@ class Stack:
     def stop(self, names: Iterable[str] | None = None) -> None:
         """Stop the named parts (all by default) and wait until their ports are closed."""
         parts = self.select(names)
+        if not parts:
+            return
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             list(pool.map(lambda p: p.process.stop(), parts))
         deadline = time.monotonic() + 15

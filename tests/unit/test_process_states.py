@@ -102,3 +102,10 @@ def test_part_that_exits_at_start_fails_up_with_its_last_output(stack: Stack) ->
     assert "broken exited while starting" in str(error.value)
     assert "bad config: no such file" in str(error.value)
     assert state(stack, "broken") is State.CRASHED
+
+
+def test_stopping_an_empty_list_of_parts_stops_nothing(stack: Stack) -> None:
+    stack.up(["web"])
+    stack.stop([])  # e.g. a fixture that started nothing itself: the running part stays up
+    assert state(stack) is State.RUNNING
+    stack.stop(["web"])

@@ -65,7 +65,9 @@ def test_receiver_killed_mid_stream_loses_nothing_it_acked(
     acked: list[int] = []
     failures: list[str] = []
     stop = threading.Event()
-    limit = 8000
+    # The producer is paced (a batch of 50 every 10 ms at most) so that, however fast the
+    # machine, the kill lands early in the stream and there is room for 2,000 more after it.
+    limit = 9_000
 
     def produce() -> None:
         seq = 0
@@ -80,6 +82,7 @@ def test_receiver_killed_mid_stream_loses_nothing_it_acked(
                         seq += 50
                         client.send("booking.app", batch)
                         acked.extend(item["seq"] for item in batch)  # type: ignore[misc]
+                        stop.wait(0.01)
             except (OSError, AckMissing) as error:
                 failures.append(repr(error))  # that batch was not acked: it may or may not land
                 stop.wait(0.1)
@@ -92,6 +95,7 @@ def test_receiver_killed_mid_stream_loses_nothing_it_acked(
         killed_at = len(acked)
     finally:
         stack.up(["pipeline"])
+    assert killed_at + 2000 <= limit, f"the stream was nearly over ({killed_at}) at the kill"
     eventually(lambda: len(acked) >= killed_at + 2000, 60, "records acked again after restart")
     stop.set()
     producer.join(timeout=30)
