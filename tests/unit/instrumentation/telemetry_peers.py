@@ -7,11 +7,13 @@ unchanged; they keep what they receive in memory for the test to inspect.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -232,33 +234,33 @@ def shared_otlp_peer() -> OtlpPeer:
         return _shared_otlp
 
 
-def _serve_forever(port: int) -> None:
-    ForwardPeer(port=port).start()
-    threading.Event().wait()
-
-
 class ForwardPeerProcess:
-    """A ForwardPeer in its own process, so that killing it is a real SIGKILL and its work never
-    competes with the test's own threads (which time requests) for this process's GIL."""
+    """A forward receiver in a small process of its own (started fresh, not forked from the test),
+    so that killing it is a real SIGKILL and neither its work nor its teardown competes with the
+    test's own threads, which time requests."""
 
     def __init__(self) -> None:
         self.port = free_port()
-        self._process: multiprocessing.Process | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ForwardPeerProcess:
-        self._process = multiprocessing.get_context("fork").Process(
-            target=_serve_forever, args=(self.port,), daemon=True
+        code = (
+            "import sys, threading; sys.path.insert(0, sys.argv[1]); "
+            "from telemetry_peers import ForwardPeer; "
+            "ForwardPeer(port=int(sys.argv[2])).start(); threading.Event().wait()"
         )
-        self._process.start()
-        deadline = time.monotonic() + 10
+        here = str(Path(__file__).resolve().parent)
+        self._process = subprocess.Popen([sys.executable, "-c", code, here, str(self.port)])
+        deadline = time.monotonic() + 30
         while True:  # listening once a connection is accepted
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
                 return self
+            assert self._process.poll() is None, "the forward peer process exited"
             assert time.monotonic() < deadline, "the forward peer process did not listen"
             time.sleep(0.02)
 
     def kill(self) -> None:
         if self._process is not None:
             self._process.kill()
-            self._process.join(10)
+            self._process.wait(10)
             self._process = None
