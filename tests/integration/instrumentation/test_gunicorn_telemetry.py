@@ -187,53 +187,57 @@ def test_killed_log_receiver_keeps_p95_within_20_percent_and_counts_every_drop(
     decide the p95.
     """
     receiver = ForwardPeerProcess().start()  # this test's own receiver: it gets SIGKILLed
-    lines_per_request = 5
-    buffer_per_worker = 50
-    rounds, per_round = 12, 30
-    app = start_app(
-        receiver,
-        workers=3,
-        TEST_WORK_SECONDS="0.02",
-        TEST_EXTRA_LOG_LINES=str(lines_per_request),
-        SOUNDCHECK_LOG_BUFFER_RECORDS=str(buffer_per_worker),
-    )
-    burst(app, "/pid", 60, 3)  # warm-up: imports, first spans, first connections
-    baseline: list[float] = []
-    killed: list[float] = []
-    dropped_while_killed = 0.0
+    try:
+        lines_per_request = 5
+        buffer_per_worker = 50
+        rounds, per_round = 12, 30
+        app = start_app(
+            receiver,
+            workers=3,
+            TEST_WORK_SECONDS="0.02",
+            TEST_EXTRA_LOG_LINES=str(lines_per_request),
+            SOUNDCHECK_LOG_BUFFER_RECORDS=str(buffer_per_worker),
+        )
+        burst(app, "/pid", 60, 3)  # warm-up: imports, first spans, first connections
+        baseline: list[float] = []
+        killed: list[float] = []
+        dropped_while_killed = 0.0
 
-    def measure_with_receiver_up() -> None:
-        eventually(lambda: sample(app.metrics(), "log_records_buffered") == 0, 30, "flushed")
-        baseline.extend(burst(app, "/pid", per_round, 1))
+        def measure_with_receiver_up() -> None:
+            eventually(lambda: sample(app.metrics(), "log_records_buffered") == 0, 30, "flushed")
+            baseline.extend(burst(app, "/pid", per_round, 1))
 
-    def measure_with_receiver_killed() -> None:
-        nonlocal dropped_while_killed
-        before = sum(samples(app.metrics(), "log_records_dropped_total").values())
-        receiver.kill()
-        killed.extend(burst(app, "/pid", per_round, 1))
-        after = sum(samples(app.metrics(), "log_records_dropped_total").values())
-        dropped_while_killed += after - before
-        # Everything beyond what the three workers may hold is dropped, and counted.
-        assert after - before >= per_round * (lines_per_request + 1) - 3 * buffer_per_worker
-        receiver.start()
+        def measure_with_receiver_killed() -> None:
+            nonlocal dropped_while_killed
+            before = sum(samples(app.metrics(), "log_records_dropped_total").values())
+            receiver.kill()
+            killed.extend(burst(app, "/pid", per_round, 1))
+            after = sum(samples(app.metrics(), "log_records_dropped_total").values())
+            dropped_while_killed += after - before
+            # Everything beyond what the three workers may hold is dropped, and counted.
+            assert after - before >= per_round * (lines_per_request + 1) - 3 * buffer_per_worker
+            receiver.start()
 
-    for number in range(rounds):  # the order alternates too, so neither side always goes first
-        first, second = measure_with_receiver_up, measure_with_receiver_killed
-        if number % 2:
-            first, second = second, first
-        first()
-        second()
+        for number in range(rounds):  # the order alternates too, so neither side always goes first
+            first, second = measure_with_receiver_up, measure_with_receiver_killed
+            if number % 2:
+                first, second = second, first
+            first()
+            second()
 
-    print(f"p95 up {p95(baseline) * 1000:.1f} ms, killed {p95(killed) * 1000:.1f} ms")
-    assert p95(killed) <= 1.2 * p95(baseline), (
-        f"p95 with the receiver killed {p95(killed) * 1000:.1f} ms vs "
-        f"baseline {p95(baseline) * 1000:.1f} ms"
-    )
-    text = app.metrics()
-    assert sample(text, "log_records_dropped_total", reason="buffer_full") >= dropped_while_killed
-    eventually(
-        lambda: sample(app.metrics(), "log_records_buffered") == 0,
-        30,
-        "records buffered during the last outage flushed after the receiver came back",
-    )
-    receiver.kill()
+        print(f"p95 up {p95(baseline) * 1000:.1f} ms, killed {p95(killed) * 1000:.1f} ms")
+        assert p95(killed) <= 1.2 * p95(baseline), (
+            f"p95 with the receiver killed {p95(killed) * 1000:.1f} ms vs "
+            f"baseline {p95(baseline) * 1000:.1f} ms"
+        )
+        text = app.metrics()
+        assert (
+            sample(text, "log_records_dropped_total", reason="buffer_full") >= dropped_while_killed
+        )
+        eventually(
+            lambda: sample(app.metrics(), "log_records_buffered") == 0,
+            30,
+            "records buffered during the last outage flushed after the receiver came back",
+        )
+    finally:
+        receiver.kill()  # also when an assertion failed: no receiver process outlives the test
