@@ -1,13 +1,19 @@
 """Booking service instances for the tests: the real app (gunicorn + worker) on the real stack.
 
-Each instance gets its own database, Redis database number, Kafka topic prefix and port, so tests
-can shorten timings (breaker reset, activation interval, pool size) without touching the stack's
-own booking service, and leave nothing behind.
+Each instance gets its own database, Redis database number, Kafka topic prefix, port and admin
+token, so tests can shorten timings (breaker reset, activation interval, pool size) without
+touching the stack's own booking service, and leave nothing behind.
+
+The port is chosen by the kernel when gunicorn binds (`:0`) and read back from the master's
+listening socket. Picking a "free" port first and handing it over is a race: another process
+(another test session on this machine) can bind it in the seconds before gunicorn does, our
+gunicorn then fails to bind, and the health check sees the other service's 200 — a fuzzer then
+rewrote prices in a service that was not its own. The per-instance admin token keeps even a
+misdirected admin call from writing anywhere else.
 """
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import psutil
 import pymysql
 import pytest
 import redis
@@ -25,14 +32,22 @@ from soundcheck.stack.parts.booking import fresh_database, spawn_booking
 from soundcheck.stack.process import ManagedProcess
 from soundcheck.stack.stack import Stack
 
-ADMIN_TOKEN = "test-admin-token"
 SEAT_PRICE = 50000
 
 
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+def listening_port(process: ManagedProcess) -> int | None:
+    """The TCP port the instance's gunicorn master listens on, once it does (None before)."""
+    proc = process.process()
+    if proc is None:
+        return None
+    try:
+        sockets = proc.net_connections(kind="tcp")
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+    for sock in sockets:
+        if sock.status == psutil.CONN_LISTEN:
+            return int(sock.laddr.port)
+    return None
 
 
 @dataclass
@@ -43,6 +58,14 @@ class BookingInstance:
     settings: StackSettings
     process: ManagedProcess
     env: dict[str, str]
+
+    @property
+    def admin_token(self) -> str:
+        """This instance's own admin bearer token (no other instance accepts it)."""
+        return self.env["BOOKING_ADMIN_TOKEN"]
+
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def client(self, timeout: float = 30.0) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=timeout)
@@ -107,35 +130,40 @@ def start_instance(
     database = f"{settings.mariadb_database}_bt_{name}"
     fresh_database(settings, database)
     redis.Redis(host=settings.host, port=settings.redis_port, db=redis_db).flushdb()
-    port = free_port(settings.host)
     process, env = spawn_booking(
         settings,
         settings.home / "booking-tests" / name,
-        port,
+        0,  # the kernel picks the port as gunicorn binds: no window for anyone else to take it
         database,
         {
             "BOOKING_REDIS_DB": str(redis_db),
             "BOOKING_TOPIC_PREFIX": f"test-{name}-{uuid.uuid4().hex[:8]}.",
-            "BOOKING_ADMIN_TOKEN": ADMIN_TOKEN,
+            "BOOKING_ADMIN_TOKEN": f"test-admin-{name}-{uuid.uuid4().hex}",
             "BOOKING_WORKERS": "2",
             "BOOKING_KAFKA_DELIVERY_TIMEOUT_MS": "3000",
             "SOUNDCHECK_SERVICE_NAME": f"booking-test-{name}",
             **overrides,
         },
     )
-    instance = BookingInstance(
-        name, f"http://{settings.host}:{port}", database, settings, process, env
-    )
+    ports: list[int] = []
 
     def healthy() -> bool:
         assert process.is_alive(), f"booking instance {name} exited:\n{process.log_tail(30)}"
+        if not ports:
+            port = listening_port(process)
+            if port is None:
+                return False
+            ports.append(port)
         try:
-            return httpx.get(f"{instance.url}/health", timeout=1).status_code == 200
+            answer = httpx.get(f"http://{settings.host}:{ports[0]}/health", timeout=1)
         except httpx.HTTPError:
             return False
+        return answer.status_code == 200
 
-    eventually(healthy, 120, f"booking instance {name} answers /health")
-    return instance
+    eventually(healthy, 120, f"booking instance {name} listens and answers /health")
+    return BookingInstance(
+        name, f"http://{settings.host}:{ports[0]}", database, settings, process, env
+    )
 
 
 def stop_instance(instance: BookingInstance) -> None:

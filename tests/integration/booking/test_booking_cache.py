@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ADMIN_TOKEN, BookingInstance
+from conftest import BookingInstance
 
 
 def test_admin_change_to_schedule_is_seen_by_the_next_read(booking: BookingInstance) -> None:
@@ -13,7 +13,7 @@ def test_admin_change_to_schedule_is_seen_by_the_next_read(booking: BookingInsta
 
         changed = client.patch(
             "/admin/schedules/schedule_3",
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            headers=booking.admin_headers(),
             json={"venue": "Jamsil Arena", "startsAt": "2027-05-05T18:30:00Z"},
         )
         assert changed.status_code == 200, changed.text
@@ -32,7 +32,7 @@ def test_admin_seat_price_change_is_seen_by_the_next_seat_read(booking: BookingI
         assert client.get("/concerts/schedules/schedule_2/seats").headers["X-Cache-Hit"] == "true"
         changed = client.patch(
             "/admin/schedules/schedule_2/seats/150",
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            headers=booking.admin_headers(),
             json={"price": 77000},
         )
         assert changed.status_code == 200, changed.text

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN_TOKEN, BookingInstance, start_instance, stop_instance
+from conftest import BookingInstance, start_instance, stop_instance
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
@@ -57,7 +57,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             "--workers",
             "2",
             "--header",
-            f"Authorization: Bearer {ADMIN_TOKEN}",
+            f"Authorization: Bearer {fuzzed.admin_token}",
             "--report-dir",
             str(tmp_path),
         ],
