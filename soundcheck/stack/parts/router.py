@@ -25,7 +25,7 @@ def sandbox_targets(s: StackSettings) -> dict[str, str]:
         "SOUNDCHECK_ROUTER_PAGERDUTY_URL": sandbox,
         "SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING": SANDBOX_ROUTING_KEY,
         "SOUNDCHECK_ROUTER_SLACK_URL": f"{sandbox}/slack/api/",
-        "SOUNDCHECK_ROUTER_SLACK_TOKEN": "xoxb-sandbox-token",
+        "SOUNDCHECK_ROUTER_SLACK_TOKEN": "xoxb-sandbox",  # the sandbox wants the xox prefix
         "SOUNDCHECK_ROUTER_JIRA_URL": f"{sandbox}/jira",
         "SOUNDCHECK_ROUTER_JIRA_USER": "soundcheck",
         "SOUNDCHECK_ROUTER_JIRA_TOKEN": "sandbox-token",

@@ -127,5 +127,5 @@ def test_patterns_in_free_text_are_masked() -> None:
 
 
 def test_environment_secrets_are_registered_by_name() -> None:
-    register_secrets_from_environment({"SOUNDCHECK_SLACK_TOKEN": "xoxb-test-slack-token"})
-    assert "xoxb-test-slack-token" not in redact_text("sent with xoxb-test-slack-token today")
+    register_secrets_from_environment({"SOUNDCHECK_SLACK_TOKEN": "test-slack-token-value"})
+    assert "test-slack-token-value" not in redact_text("sent with test-slack-token-value today")
