@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import httpx
+
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
 from soundcheck.stack.errors import MissingBinary, PortInUse, StartFailed
@@ -58,6 +60,9 @@ class Part(ABC):
 
     name: str
     needs_java = False
+    # Our own Python services run from the repo root so `python -m <package>` finds them;
+    # None means the part's own directory.
+    working_dir: Path | None = None
 
     def __init__(self, settings: StackSettings) -> None:
         self.settings = settings
@@ -109,7 +114,7 @@ class Part(ABC):
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.prepare()
-        self.process.start(self.command(), env=self.environment())
+        self.process.start(self.command(), env=self.environment(), cwd=self.working_dir)
 
     def status(self) -> PartStatus:
         proc = self.process.process()
@@ -150,6 +155,16 @@ class Part(ABC):
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(text)
         return destination
+
+
+def expect_http_ok(url: str, timeout: float) -> None:
+    """Raise NotReady unless GET `url` answers 200: the probe of our own HTTP services."""
+    try:
+        answer = httpx.get(url, timeout=timeout)
+    except httpx.HTTPError as error:
+        raise NotReady(f"no answer from {url}: {error}") from error
+    if answer.status_code != 200:
+        raise NotReady(f"{url} answered {answer.status_code}: {answer.text[:200]}")
 
 
 def find_binary(name: str, package: str, part: str) -> str:

@@ -12,12 +12,11 @@ import secrets
 import sys
 from pathlib import Path
 
-import httpx
 import pymysql
 
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
-from soundcheck.stack.part import NotReady, Part
+from soundcheck.stack.part import Part, expect_http_ok
 from soundcheck.stack.process import ManagedProcess
 
 
@@ -62,6 +61,7 @@ def booking_environment(settings: StackSettings, directory: Path, port: int) -> 
 
 class Booking(Part):
     name = "booking"
+    working_dir = REPO_ROOT
 
     def port_settings(self) -> dict[str, int]:
         return {"booking_port": self.settings.booking_port}
@@ -75,17 +75,8 @@ class Booking(Part):
     def environment(self) -> dict[str, str]:
         return booking_environment(self.settings, self.dir, self.settings.booking_port)
 
-    def start(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.process.start(self.command(), env=self.environment(), cwd=REPO_ROOT)
-
     def probe(self) -> str:
-        try:
-            answer = httpx.get(f"{self.address()}/health", timeout=2.0)
-        except httpx.HTTPError as error:
-            raise NotReady(f"no answer from {self.address()}: {error}") from error
-        if answer.status_code != 200:
-            raise NotReady(f"{self.address()}/health answered {answer.status_code}")
+        expect_http_ok(f"{self.address()}/health", timeout=2.0)
         return "booking_app"
 
 

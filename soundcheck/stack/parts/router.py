@@ -9,11 +9,9 @@ from __future__ import annotations
 import os
 import sys
 
-import httpx
-
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
-from soundcheck.stack.part import NotReady, Part
+from soundcheck.stack.part import Part, expect_http_ok
 from soundcheck.stack.parts.prometheus import ensure_router_token
 from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
 
@@ -46,6 +44,7 @@ def telemetry_environment(s: StackSettings) -> dict[str, str]:
 
 class Router(Part):
     name = "router"
+    working_dir = REPO_ROOT
 
     def port_settings(self) -> dict[str, int]:
         return {"router_port": self.settings.router_port}
@@ -73,18 +72,6 @@ class Router(Part):
         chosen = {name: os.environ.get(name, value) for name, value in sandbox_targets(s).items()}
         return {**chosen, **telemetry_environment(s), **forced}
 
-    def start(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.prepare()
-        self.process.start(self.command(), env=self.environment(), cwd=REPO_ROOT)
-
     def probe(self) -> str:
-        try:
-            answer = httpx.get(f"{self.address()}/readyz", timeout=2.0)
-        except httpx.HTTPError as error:
-            raise NotReady(f"no answer from {self.address()}: {error}") from error
-        if answer.status_code != 200:
-            raise NotReady(
-                f"{self.address()}/readyz answered {answer.status_code}: {answer.text[:200]}"
-            )
+        expect_http_ok(f"{self.address()}/readyz", timeout=2.0)
         return "router"

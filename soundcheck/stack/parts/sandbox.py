@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import sys
 
-import httpx
-
 from soundcheck import REPO_ROOT
-from soundcheck.stack.part import NotReady, Part
+from soundcheck.stack.part import Part, expect_http_ok
 
 SANDBOX_ROUTING_KEY = "sandbox0routing0key0000000000000"  # 32 characters, as PagerDuty's are
 
 
 class Sandbox(Part):
     name = "sandbox"
+    working_dir = REPO_ROOT
 
     def port_settings(self) -> dict[str, int]:
         return {
@@ -36,16 +35,6 @@ class Sandbox(Part):
             "SOUNDCHECK_SANDBOX_SMTP_PORT": str(s.sandbox_smtp_port),
         }
 
-    def start(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.prepare()
-        self.process.start(self.command(), env=self.environment(), cwd=REPO_ROOT)
-
     def probe(self) -> str:
-        try:
-            answer = httpx.get(f"{self.address()}/_sandbox/health", timeout=1.0)
-        except httpx.HTTPError as error:
-            raise NotReady(f"no answer from {self.address()}: {error}") from error
-        if answer.status_code != 200:
-            raise NotReady(f"{self.address()}/_sandbox/health answered {answer.status_code}")
+        expect_http_ok(f"{self.address()}/_sandbox/health", timeout=1.0)
         return "sandbox"
