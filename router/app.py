@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from router.auth import authorised
 from router.context import render_graph
+from router.delivery_process import DeliveryProcess
 from router.ingest import GroupCommitter, IngestResult
 from router.metrics import (
     ALERTS_DEDUPLICATED,
@@ -25,6 +26,7 @@ from router.metrics import (
     INGEST_SECONDS,
     REGISTRY,
     WEBHOOKS,
+    own_registry,
     watch_queue,
 )
 from router.notifiers.base import Notifier
@@ -73,7 +75,7 @@ def render_metrics() -> tuple[bytes, str]:
         module = importlib.import_module("instrumentation.metrics")
     except ImportError:
         return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
-    body, content_type = module.render_metrics(REGISTRY)
+    body, content_type = module.render_metrics(own_registry())
     return bytes(body), str(content_type)
 
 
@@ -98,14 +100,32 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+class Deliverer(Protocol):
+    """Whoever sends the planned deliveries: a thread here, or a process of its own."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def nudge(self) -> None: ...
+    def alive(self) -> bool: ...
+
+
 def create_app(
-    settings: RouterSettings, start_worker: bool = True, instrumented: bool = True
+    settings: RouterSettings,
+    start_worker: bool = True,
+    instrumented: bool = True,
+    worker_process: bool = False,
 ) -> FastAPI:
-    """Build the app; the routing table is checked here, so a bad table stops the start."""
+    """Build the app; the routing table is checked here, so a bad table stops the start.
+
+    `worker_process` (what `python -m router` uses) delivers from a child process; otherwise a
+    thread of this one delivers (tests, and the way to run it where a child is unwelcome).
+    """
     table = load_routing_table(settings.routing_file, settings)
     store = Store(settings.database_url)
     store.create_schema()
-    worker = Worker(settings, store, make_notifiers(settings))
+    worker: Deliverer = (
+        DeliveryProcess() if worker_process else Worker(settings, store, make_notifiers(settings))
+    )
     committer = GroupCommitter(store, table)
     watch_queue(store.queue_depth)
 
@@ -182,7 +202,7 @@ def create_app(
             return problem(503, "The router could not store the alerts; Alertmanager will retry.")
         INGEST_SECONDS.observe(time.perf_counter() - began)
         if result.deliveries:
-            worker.wake.set()
+            worker.nudge()
         for alert in payload.alerts:
             ALERTS_RECEIVED.labels(alert.status).inc()
         ALERTS_DEDUPLICATED.inc(result.duplicate_events)
@@ -208,7 +228,7 @@ def create_app(
             checks["store"] = "ok"
         except SQLAlchemyError as error:
             checks["store"] = f"unreachable: {type(error).__name__}"
-        checks["worker"] = "ok" if worker.thread.is_alive() or not start_worker else "stopped"
+        checks["worker"] = "ok" if worker.alive() or not start_worker else "stopped"
         checks["routing_table"] = "ok"
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

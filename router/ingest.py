@@ -49,7 +49,7 @@ def identity_for(target: str, route: dict[str, object], alert: WebhookAlert, gro
 
 
 def ingest(store: Store, table: RoutingTable, payload: WebhookPayload, raw: bytes) -> IngestResult:
-    with store.session() as session:
+    with store.session(urgent=True) as session:
         return ingest_into(session, store, table, payload, raw)
 
 
@@ -193,7 +193,7 @@ class GroupCommitter:
                 except queue.Empty:
                     break
             try:
-                with self.store.session() as session:
+                with self.store.session(urgent=True) as session:
                     results = [
                         ingest_into(session, self.store, self.table, payload, raw)
                         for payload, raw, _ in group

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -69,6 +70,15 @@ class QueueDepthCollector(Collector):
 
 QUEUE_DEPTH = QueueDepthCollector()
 REGISTRY.register(QUEUE_DEPTH)
+QUEUE_ONLY = CollectorRegistry()
+QUEUE_ONLY.register(QUEUE_DEPTH)
+
+
+def own_registry() -> CollectorRegistry:
+    """What `/metrics` adds to the shared exposition. When the delivery worker runs in a process
+    of its own, every process's router_* values are in PROMETHEUS_MULTIPROC_DIR and come from
+    there; only the queue depth, read from the store at scrape time, is left to add."""
+    return QUEUE_ONLY if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else REGISTRY
 
 
 def watch_queue(depth: Callable[[], dict[str, int]]) -> None:

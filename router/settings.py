@@ -56,6 +56,10 @@ class RouterSettings(BaseSettings):
     kibana_index_pattern: str = "logs-*"
 
     worker_threads: int = 4
+    worker_process: bool = Field(
+        True, description="deliver from a child process, so webhooks never wait for the GIL"
+    )
+    worker_nice: int = Field(10, ge=0, le=19, description="how much lower its CPU priority is")
     poll_interval_seconds: float = 0.2
     backoff_initial_seconds: float = 1.0
     backoff_max_seconds: float = 300.0

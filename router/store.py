@@ -8,11 +8,13 @@ however many times Alertmanager (or its HA twin) sends the same notification.
 
 from __future__ import annotations
 
-import json
+import fcntl
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -133,26 +135,100 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+class WriterGate:
+    """SQLite has one writer, and webhooks must not wait behind the delivery worker.
+
+    Writers queue here, which is far faster than SQLite's busy handler (it sleeps and polls).
+    While a webhook commit waits, no new worker transaction starts, so an answer to Alertmanager
+    waits for at most the one worker transaction already under way. Threads of one process queue
+    on a lock; processes (the webhook's and the delivery worker's) on two `flock`s beside the
+    database file: `.writer` is held while writing, `.urgent` while a webhook waits for `.writer`.
+    """
+
+    def __init__(self, database: Path | None) -> None:
+        self._writer = threading.Lock()
+        self._urgent = 0
+        self._calm = threading.Condition()
+        self._files: tuple[int, int] | None = None
+        if database is not None:
+            self._files = (
+                os.open(f"{database}.writer", os.O_RDWR | os.O_CREAT, 0o600),
+                os.open(f"{database}.urgent", os.O_RDWR | os.O_CREAT, 0o600),
+            )
+
+    @contextmanager
+    def hold(self, urgent: bool) -> Iterator[None]:
+        if urgent:
+            with self._calm:
+                self._urgent += 1
+            try:
+                self._writer.acquire()
+            finally:
+                with self._calm:
+                    self._urgent -= 1
+                    self._calm.notify_all()
+        else:
+            with self._calm:
+                self._calm.wait_for(lambda: self._urgent == 0)
+            self._writer.acquire()
+        try:
+            self._lock_files(urgent)
+            try:
+                yield
+            finally:
+                if self._files:
+                    fcntl.flock(self._files[0], fcntl.LOCK_UN)
+        finally:
+            self._writer.release()
+
+    def _lock_files(self, urgent: bool) -> None:
+        if self._files is None:
+            return
+        writer, waiting = self._files
+        if urgent:
+            fcntl.flock(waiting, fcntl.LOCK_EX)  # tell other processes a webhook waits
+            try:
+                fcntl.flock(writer, fcntl.LOCK_EX)
+            finally:
+                fcntl.flock(waiting, fcntl.LOCK_UN)
+        else:
+            fcntl.flock(waiting, fcntl.LOCK_SH)  # returns once no webhook is waiting
+            fcntl.flock(waiting, fcntl.LOCK_UN)
+            fcntl.flock(writer, fcntl.LOCK_EX)
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine (None in memory or for other databases)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return Path(str(engine.url.database)).resolve()
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer; queueing our own threads here is far faster than its busy
-        # handler, which sleeps and polls (seconds of p99 under concurrent webhooks).
-        self._one_writer: threading.RLock | None = (
-            threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        self._gate = (
+            WriterGate(sqlite_file(self.engine)) if self.engine.dialect.name == "sqlite" else None
         )
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        if self._one_writer is None:
+    def session(self, urgent: bool = False) -> Iterator[Session]:
+        """One transaction; `urgent` (webhook ingest) goes before the worker's next one."""
+        if self._gate is None:
             with self.sessions.begin() as session:
                 yield session
             return
-        with self._one_writer, self.sessions.begin() as session:
+        with self._gate.hold(urgent), self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only look (WAL readers never wait for the writer); nothing is committed."""
+        with self.sessions() as session:
             yield session
 
     def _insert_ignoring_duplicates(self, model: type[Base]) -> Any:
@@ -176,22 +252,9 @@ class Store:
         with self.engine.connect() as connection:
             connection.execute(select(1))
 
-    # --- target references ------------------------------------------------------------------
-    def put_ref(self, target: str, destination: str, identity: str, ref: dict[str, Any]) -> None:
-        with self.session() as session:
-            session.merge(
-                TargetRef(
-                    target=target,
-                    destination=destination,
-                    identity=identity,
-                    ref=json.dumps(ref),
-                    updated_at=time.time(),
-                )
-            )
-
     # --- queue ------------------------------------------------------------------------------
     def queue_depth(self) -> dict[str, int]:
-        with self.session() as session:
+        with self.reading() as session:
             rows = session.execute(
                 select(Delivery.state, func.count()).group_by(Delivery.state)
             ).all()
@@ -224,5 +287,5 @@ class Store:
             return int(result.rowcount)  # type: ignore[attr-defined]
 
     def dead_letters(self) -> list[Delivery]:
-        with self.session() as session:
+        with self.reading() as session:
             return list(session.scalars(select(Delivery).where(Delivery.state == DEAD)))

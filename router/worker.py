@@ -72,6 +72,12 @@ class Worker:
         self.thread.join(timeout=5)
         self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def nudge(self) -> None:
+        self.wake.set()
+
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
@@ -79,16 +85,21 @@ class Worker:
             except Exception:
                 log.exception("worker.claim_failed")
                 claimed = []
-            for delivery_id in claimed:
+            for delivery_id, interrupted in claimed:
                 with self.lock:
                     self.busy.add(delivery_id)
-                self.pool.submit(self.attempt, delivery_id)
+                self.pool.submit(self.attempt, delivery_id, interrupted)
             if not claimed:
                 self.wake.wait(self.settings.poll_interval_seconds)
                 self.wake.clear()
 
-    def claim(self) -> list[int]:
-        """Lease up to `worker_threads` due deliveries whose predecessors are all finished."""
+    def claim(self) -> list[tuple[int, bool]]:
+        """Lease up to `worker_threads` due deliveries whose predecessors are all finished.
+
+        The same transaction counts the attempt and marks each in flight, so a crash from here
+        on is detectable (the next attempt checks the target before sending again); it returns
+        each id with whether an earlier attempt was interrupted that way.
+        """
         now = time.time()
         with self.lock:
             free = self.settings.worker_threads - len(self.busy)
@@ -103,8 +114,8 @@ class Worker:
             earlier.id < Delivery.id,
         )
         with self.store.session() as session:
-            candidates = session.scalars(
-                select(Delivery.id)
+            candidates = session.execute(
+                select(Delivery.id, Delivery.in_flight)
                 .where(
                     Delivery.state == PENDING,
                     Delivery.next_attempt_at <= now,
@@ -115,7 +126,7 @@ class Worker:
                 .limit(free)
             ).all()
             claimed = []
-            for delivery_id in candidates:
+            for delivery_id, interrupted in candidates:
                 result = session.execute(
                     update(Delivery)
                     .where(
@@ -123,15 +134,20 @@ class Worker:
                         Delivery.state == PENDING,
                         or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
                     )
-                    .values(lease_owner=self.owner, lease_until=now + self.settings.lease_seconds)
+                    .values(
+                        lease_owner=self.owner,
+                        lease_until=now + self.settings.lease_seconds,
+                        in_flight=True,
+                        attempts=Delivery.attempts + 1,
+                    )
                 )
                 if result.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(delivery_id)
+                    claimed.append((delivery_id, bool(interrupted)))
         return claimed
 
-    def attempt(self, delivery_id: int) -> None:
+    def attempt(self, delivery_id: int, interrupted: bool = False) -> None:
         try:
-            self._attempt(delivery_id)
+            self._attempt(delivery_id, interrupted)
         except Exception:
             log.exception("worker.attempt_crashed", extra={"delivery_id": delivery_id})
             self._record(delivery_id, RetryLater("the router failed while delivering; see its log"))
@@ -140,15 +156,12 @@ class Worker:
                 self.busy.discard(delivery_id)
             self.wake.set()  # a slot is free, and a resolve may now follow its trigger
 
-    def _attempt(self, delivery_id: int) -> None:
-        with self.store.session() as session:
+    def _attempt(self, delivery_id: int, interrupted: bool) -> None:
+        with self.store.reading() as session:
             delivery = session.get(Delivery, delivery_id)
             event = session.get(AlertEvent, delivery.event_id) if delivery else None
             if delivery is None or event is None or delivery.state != PENDING:
                 return
-            interrupted = delivery.in_flight
-            delivery.in_flight = True  # on disk before we call out: a crash now is detectable
-            delivery.attempts += 1
             target, destination, identity = delivery.target, delivery.destination, delivery.identity
             route: dict[str, Any] = json.loads(delivery.route)
             action, key = delivery.action, delivery.idempotency_key
@@ -169,18 +182,26 @@ class Worker:
             interrupted=interrupted,
             links=links_for(self.settings, alert, external_url),
         )
-        outcome = self.notifiers[target].deliver(job)
-        if isinstance(outcome, Delivered) and outcome.ref:
-            self.store.put_ref(target, destination, identity, outcome.ref)
-        self._record(delivery_id, outcome)
+        self._record(delivery_id, self.notifiers[target].deliver(job))
 
     def _record(self, delivery_id: int, outcome: Outcome) -> None:
+        """The outcome, and what the target gave back (Slack ts, Jira key), in one transaction."""
         now = time.time()
         s = self.settings
         with self.store.session() as session:
             delivery = session.get(Delivery, delivery_id)
             if delivery is None:
                 return
+            if isinstance(outcome, Delivered) and outcome.ref:
+                session.merge(
+                    TargetRef(
+                        target=delivery.target,
+                        destination=delivery.destination,
+                        identity=delivery.identity,
+                        ref=json.dumps(outcome.ref),
+                        updated_at=now,
+                    )
+                )
             delivery.in_flight = False
             delivery.lease_owner = None
             delivery.lease_until = None

@@ -7,6 +7,7 @@ own data directory and ports, and leaves the stack's router alone.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +41,19 @@ def eventually(check: Callable[[], T | None], within: float, what: str, every: f
         if time.monotonic() > deadline:
             raise NotWithin(f"not within {within:.0f} s: {what}")
         time.sleep(every)
+
+
+def spare_port(settings: StackSettings, near: int) -> int:
+    """The first port from `near` up that no stack part is configured for and nothing listens
+    on: for the harness's own router and Alertmanager, which run beside the stack's."""
+    taken = {value for name, value in settings if name.endswith("_port")}
+    for port in range(near, near + 200):
+        if port in taken:
+            continue
+        with socket.socket() as probe:
+            if probe.connect_ex((settings.host, port)) != 0:
+                return port
+    raise RuntimeError(f"no free port in {near}..{near + 199} on {settings.host}")
 
 
 def router_environment(
@@ -171,6 +185,8 @@ class AlertmanagerProcess:
         eventually(self.ready, within, f"alertmanager at {self.url} ready")
 
     def ready(self) -> bool:
+        if not self.process.is_alive():
+            raise RuntimeError(f"alertmanager exited: {self.process.log_tail(20)}")
         try:
             return httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200
         except httpx.HTTPError:

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from sandbox.client import SandboxClient
-from sandbox.harness import AlertmanagerProcess, RouterProcess, parts_up, router_environment
+from sandbox.harness import (
+    AlertmanagerProcess,
+    RouterProcess,
+    parts_up,
+    router_environment,
+    spare_port,
+)
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
 
@@ -51,7 +57,9 @@ def router_home(settings: StackSettings, tmp_path: Path) -> Path:
 def router(
     settings: StackSettings, router_home: Path, token: str, sandbox: SandboxClient
 ) -> Iterator[RouterProcess]:
-    env = router_environment(settings, settings.router_port + PORT_STEP, router_home, token)
+    env = router_environment(
+        settings, spare_port(settings, settings.router_port + PORT_STEP), router_home, token
+    )
     env.update(
         {
             "SOUNDCHECK_ROUTER_BACKOFF_INITIAL_SECONDS": "0.5",
@@ -71,7 +79,7 @@ def alertmanager(
 ) -> Iterator[AlertmanagerProcess]:
     process = AlertmanagerProcess(
         fresh_dir(settings.home / "e2e-alertmanager" / tmp_path.name),
-        settings.alertmanager_port + PORT_STEP,
+        spare_port(settings, settings.alertmanager_port + PORT_STEP),
         router.url,
         token,
         host=settings.host,
