@@ -31,10 +31,14 @@ def packed_forward(
     tag: str, records: Iterable[dict[str, Any]], chunk: str, compress: bool = True
 ) -> bytes:
     """One `[tag, entries, {chunk, size, compressed}]` message (EventTime stamps)."""
-    now = time.time()
-    entries = [msgpack.packb([event_time(now), record]) for record in records]
-    blob = b"".join(entries)
-    option: dict[str, Any] = {"chunk": chunk, "size": len(entries)}
+    stamp = event_time(time.time())
+    packer = msgpack.Packer(autoreset=False)  # one buffer for the whole chunk
+    size = 0
+    for record in records:
+        packer.pack([stamp, record])
+        size += 1
+    blob = packer.bytes()
+    option: dict[str, Any] = {"chunk": chunk, "size": size}
     if compress:
         blob = gzip.compress(blob, compresslevel=1)
         option["compressed"] = "gzip"

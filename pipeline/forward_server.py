@@ -16,7 +16,7 @@ import msgpack
 
 from pipeline import metrics
 from pipeline.buffer import DiskBuffer
-from pipeline.documents import log_document
+from pipeline.documents import log_documents
 from pipeline.forward_protocol import MalformedMessage, decode_message, new_unpacker
 
 log = logging.getLogger("pipeline.forward")
@@ -46,10 +46,7 @@ class ForwardReceiver:
                 try:
                     for message in unpacker:
                         decoded = decode_message(message, self.max_frame_bytes)
-                        records += [
-                            log_document(decoded.tag, e.seconds, e.nanoseconds, e.record)
-                            for e in decoded.entries
-                        ]
+                        records += log_documents(decoded.tag, decoded.entries)
                         if decoded.chunk:
                             chunks.append(decoded.chunk)
                             acked_records += len(decoded.entries)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.buffer import BufferFull, DiskBuffer
+from pipeline.buffer import BufferFull, DiskBuffer, whole_records
 
 DAY = "logs-a-2026.01.01"
 
@@ -96,3 +96,12 @@ def test_invalid_utf8_from_a_sender_is_kept_replaced(tmp_path: Path) -> None:
     batch = buffer.next_batch(1 << 20, 100, 0)
     assert batch is not None
     assert ids_and_docs(batch.data)[0][1] == {"message": "caf\ufffd"}
+
+
+@pytest.mark.parametrize("max_records", [1, 2, 3, 5, 8, 100])
+def test_whole_records_cuts_after_complete_records_and_at_most_max(max_records: int) -> None:
+    lines = [b"a" * (n % 7) * 10 + b"\n" for n in range(11)]  # uneven lengths, 5.5 records
+    for end in range(len(lines) + 1):
+        data = b"".join(lines[:end]) + b"torn"
+        records = min(end // 2, max_records)
+        assert whole_records(data, max_records) == (len(b"".join(lines[: 2 * records])), records)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 
-from pipeline.documents import daily_index, degraded_document, log_document
+from pipeline.documents import daily_index, degraded_document, log_document, log_documents
 from pipeline.indices import component_templates, expired_indices, index_templates
 
 
@@ -22,6 +23,29 @@ def test_log_document_takes_service_from_record_else_tag() -> None:
     index, doc = log_document("t", 1700000000, 0, {"service": {"name": "router"}})
     assert index.startswith("logs-router-")
     assert "service.name" not in doc  # never both nested and dotted (ES would see two values)
+
+
+def test_log_documents_shapes_a_message_as_log_document_shapes_each_record() -> None:
+    day = 86_400
+    entries = [
+        (1700000000, 1, {"service.name": "booking", "message": "usual"}),
+        (1700000000, 1, {"service.name": "booking", "message": "same time"}),
+        (1700000000, 2, {"service.name": "router", "message": "other service"}),
+        (1700000000 + day, 0, {"service.name": "router", "message": "next day"}),
+        (1700000000 + day, 0, {"message": "no service"}),
+        (1700000000, 0, {"service.name": "", "message": "empty service"}),
+        (1700000000, 0, {"service.name": 5, "message": "not a string"}),
+        (1700000000, 0, {"service": {"name": "nested"}}),
+        (1700000000, 0, {"service.name": "b", "@timestamp": "2020-01-01T00:00:00Z"}),
+        (1700000000, 0, {"service.name": "b", "@timestamp": 7}),
+        (1700000000, 0, {"service.name": "b", "event.dataset": "own"}),
+        (1700000000, 0, {"service.name": "b", "event.dataset": None}),
+        (1700000000, 0, {"service.name": "b", "event": {"dataset": "nested"}}),
+        (1700000000 + 2 * day, 0, {"service.name": "booking", "message": "back to usual"}),
+    ]
+    expected = [log_document("booking.app", s, ns, copy.deepcopy(r)) for s, ns, r in entries]
+    assert log_documents("booking.app", entries) == expected
+    assert expected[3][0] == "logs-router-2023.11.15"
 
 
 def test_retention_deletes_only_daily_indices_older_than_30_days() -> None:
