@@ -25,6 +25,7 @@ from router.metrics import (
     ALERTS_RECEIVED,
     INGEST_SECONDS,
     REGISTRY,
+    WATCHDOG_LAST_SEEN,
     WEBHOOKS,
     own_registry,
     watch_queue,
@@ -194,6 +195,10 @@ def create_app(
             return problem(
                 422, "This is not an Alertmanager webhook payload (version 4).", problems=problems
             )
+        if payload.receiver == settings.watchdog_receiver:
+            WATCHDOG_LAST_SEEN.set(time.time())
+            WEBHOOKS.labels("200").inc()
+            return JSONResponse({"heartbeat": True, "deliveries_planned": 0})
         began = time.perf_counter()
         try:
             result: IngestResult = await asyncio.wrap_future(committer.submit(payload, raw))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -46,6 +46,13 @@ INGEST_SECONDS = Histogram(
     "Time to validate and persist one webhook.",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
     registry=REGISTRY,
+)
+WATCHDOG_LAST_SEEN = Gauge(
+    "router_watchdog_last_seen_timestamp_seconds",
+    "When Alertmanager's always-firing Watchdog last arrived (0: not since the router started). "
+    "A dead man's switch outside the stack alerts when this stops moving.",
+    registry=REGISTRY,
+    multiprocess_mode="max",
 )
 
 

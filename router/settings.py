@@ -36,6 +36,9 @@ class RouterSettings(BaseSettings):
     routing_file: Path = REPO_ROOT / "router" / "routing.yml"
     runbooks_dir: Path = REPO_ROOT / "runbooks"
     max_body_bytes: int = 1_048_576
+    watchdog_receiver: str = Field(
+        "watchdog", description="webhooks for this receiver are heartbeats: recorded, not sent"
+    )
 
     pagerduty_url: str = "https://events.pagerduty.com"
     slack_url: str = "https://slack.com/api/"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,27 @@ def test_same_notification_again_plans_nothing(
     assert answer["duplicate_alert_events"] == 1
     assert answer["deliveries_planned"] == 0
     assert len(deliveries(settings)) == 3
+
+
+def watchdog_seen(client: TestClient) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("router_watchdog_last_seen_timestamp_seconds "):
+            return float(line.split()[-1])
+    raise AssertionError("no router_watchdog_last_seen_timestamp_seconds on /metrics")
+
+
+def test_the_watchdog_is_a_heartbeat_not_a_message(
+    client: TestClient, settings: RouterSettings
+) -> None:
+    before = time.time()
+    assert watchdog_seen(client) < before
+    heartbeat = payload(priority="P3") | {"receiver": "watchdog"}
+    assert client.post("/alerts", json=heartbeat).status_code == 401  # still authenticated
+    answer = client.post("/alerts", json=heartbeat, headers=bearer())
+    assert answer.status_code == 200
+    assert answer.json() == {"heartbeat": True, "deliveries_planned": 0}
+    assert deliveries(settings) == []
+    assert watchdog_seen(client) >= before
 
 
 def test_resolution_plans_resolve_deliveries(client: TestClient, settings: RouterSettings) -> None:
