@@ -11,6 +11,8 @@ it prints figures (and a markdown section with `--markdown`), it asserts nothing
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import secrets
 import shutil
 import statistics
@@ -23,7 +25,13 @@ from typing import Any
 import httpx
 
 from sandbox.client import SandboxClient
-from sandbox.harness import AlertmanagerProcess, RouterProcess, eventually, router_environment
+from sandbox.harness import (
+    AlertmanagerProcess,
+    RouterProcess,
+    eventually,
+    router_environment,
+    spare_port,
+)
 from soundcheck.settings import load_settings
 from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
 
@@ -91,6 +99,48 @@ def measure_ingest(
     }
 
 
+def measure_offered(
+    router: RouterProcess, token: str, webhooks: int, per: int, rate: float
+) -> dict[str, float]:
+    """Open loop: webhooks sent at a fixed rate whatever the answers do, as Alertmanager does;
+    each answer time counts from the request's scheduled send time, so a stalled router cannot
+    hide its stall by slowing the sender down (no coordinated omission)."""
+    run = uuid.uuid4().hex[:6]
+    bodies = [json.dumps(webhook(run, n, per)).encode() for n in range(webhooks)]
+    times: list[float] = []
+    failures: list[str] = []
+
+    async def send(client: httpx.AsyncClient, body: bytes, scheduled: float) -> None:
+        answer = await client.post(f"{router.url}/alerts", content=body)
+        if answer.status_code != 200:
+            failures.append(f"{answer.status_code} {answer.text[:200]}")
+        times.append(time.perf_counter() - scheduled)
+
+    async def offer() -> float:
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        async with httpx.AsyncClient(headers=headers, timeout=30, limits=limits) as client:
+            began = time.perf_counter()
+            tasks = []
+            for n, body in enumerate(bodies):
+                scheduled = began + n / rate
+                await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+                tasks.append(asyncio.create_task(send(client, body, scheduled)))
+            await asyncio.gather(*tasks)
+            return time.perf_counter() - began
+
+    elapsed = asyncio.run(offer())
+    if failures:
+        raise RuntimeError(f"{len(failures)} webhooks refused, first: {failures[0]}")
+    return {
+        "alerts_per_second": webhooks * per / elapsed,
+        "webhooks_per_second": webhooks / elapsed,
+        "p50_ms": percentile(times, 0.50) * 1000,
+        "p99_ms": percentile(times, 0.99) * 1000,
+        "max_ms": max(times) * 1000,
+    }
+
+
 def pending(router: RouterProcess) -> int:
     for line in httpx.get(f"{router.url}/metrics", timeout=10).text.splitlines():
         if line.startswith('router_queue_depth{state="pending"}'):
@@ -134,6 +184,13 @@ def main() -> None:
     parser.add_argument("--alerts-per-webhook", type=int, default=10)
     parser.add_argument("--workers", type=int, default=8, help="concurrent webhook senders")
     parser.add_argument("--latency-alerts", type=int, default=20)
+    parser.add_argument(
+        "--offered-alerts-per-second",
+        type=float,
+        default=1000.0,
+        help="open-loop rate for the answer-time measurement (0: skip it)",
+    )
+    parser.add_argument("--offered-seconds", type=float, default=10.0)
     args = parser.parse_args()
 
     settings = load_settings()
@@ -144,12 +201,14 @@ def main() -> None:
     shutil.rmtree(home, ignore_errors=True)
     router = RouterProcess(
         home / "router",
-        router_environment(settings, settings.router_port + PORT_STEP, home / "router", token),
+        router_environment(
+            settings, spare_port(settings, settings.router_port + PORT_STEP), home / "router", token
+        ),
     )
     router.start()
     am = AlertmanagerProcess(
         home / "alertmanager",
-        settings.alertmanager_port + PORT_STEP,
+        spare_port(settings, settings.alertmanager_port + PORT_STEP),
         router.url,
         token,
         host=settings.host,
@@ -160,6 +219,13 @@ def main() -> None:
     try:
         ingest = measure_ingest(router, token, args.webhooks, args.alerts_per_webhook, args.workers)
         eventually(lambda: pending(router) == 0, 600, "the ingested alerts delivered", every=1)
+        offered = None
+        if args.offered_alerts_per_second > 0:
+            rate = args.offered_alerts_per_second / args.alerts_per_webhook
+            offered = measure_offered(
+                router, token, int(rate * args.offered_seconds), args.alerts_per_webhook, rate
+            )
+            eventually(lambda: pending(router) == 0, 600, "the offered alerts delivered", every=1)
         am.start()
         latency = measure_latency(am, sandbox, args.latency_alerts)
     finally:
@@ -172,6 +238,14 @@ def main() -> None:
         f"({ingest['webhooks_per_second']:.0f} webhooks/s of {args.alerts_per_webhook} alerts), "
         f"answer p50 {ingest['p50_ms']:.1f} ms, p99 {ingest['p99_ms']:.1f} ms"
     )
+    if offered:
+        print(
+            f"offered {args.offered_alerts_per_second:.0f} alerts/s "
+            f"for {args.offered_seconds:.0f} s (open loop): "
+            f"handled {offered['alerts_per_second']:.0f} alerts/s, answer p50 "
+            f"{offered['p50_ms']:.1f} ms, p99 {offered['p99_ms']:.1f} ms, "
+            f"max {offered['max_ms']:.1f} ms"
+        )
     print(
         f"alert → sandbox PagerDuty: router median {router_median * 1000:.0f} ms "
         f"(p95 {percentile(latency['router'], 0.95) * 1000:.0f} ms), Alertmanager native median "

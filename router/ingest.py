@@ -13,8 +13,9 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, insert, select
 from sqlalchemy.orm import Session
 
 from router.payload import WebhookAlert, WebhookPayload
@@ -60,17 +61,21 @@ def ingest_into(
     query, new ones and their deliveries inserted in one batch each (unique keys still guard
     against a concurrent router on the same database)."""
     now = time.time()
-    webhook = Webhook(
-        received_at=now,
-        group_key=payload.groupKey,
-        receiver=payload.receiver,
-        status=payload.status,
-        alerts=len(payload.alerts),
-        truncated_alerts=payload.truncatedAlerts,
-        body=raw.decode("utf-8", "replace"),
+    stored: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        # Core, not the ORM: flushing one object cost a tenth of the webhook's time
+        insert(Webhook).values(
+            received_at=now,
+            group_key=payload.groupKey,
+            receiver=payload.receiver,
+            status=payload.status,
+            alerts=len(payload.alerts),
+            truncated_alerts=payload.truncatedAlerts,
+            body=raw.decode("utf-8", "replace"),
+        )
     )
-    session.add(webhook)
-    session.flush()
+    (webhook_id,) = stored.inserted_primary_key or (None,)
+    if webhook_id is None:
+        raise RuntimeError("the store gave no id for the stored webhook")
     keyed = {(a.identity(), a.startsAt.isoformat(), a.status): a for a in payload.alerts}
     fingerprints = sorted({fingerprint for fingerprint, _, _ in keyed})
     existing = {
@@ -97,7 +102,7 @@ def ingest_into(
                     "external_url": payload.externalURL,
                     "alert": alert.model_dump_json(),
                     "received_at": now,
-                    "webhook_id": webhook.id,
+                    "webhook_id": webhook_id,
                 }
                 for (fingerprint, starts_at, status), alert in fresh.items()
             ],
@@ -109,7 +114,7 @@ def ingest_into(
                 AlertEvent.id, AlertEvent.fingerprint, AlertEvent.starts_at, AlertEvent.status
             ).where(
                 AlertEvent.fingerprint.in_(sorted({f for f, _, _ in fresh})),
-                AlertEvent.webhook_id == webhook.id,
+                AlertEvent.webhook_id == webhook_id,
             )
         )
     }
@@ -121,7 +126,7 @@ def ingest_into(
     rows = [row for batch in deliveries for row in batch]
     if rows:
         store.insert_ignore_many(session, Delivery, rows)
-    return IngestResult(webhook.id, len(event_ids), len(payload.alerts) - len(event_ids), len(rows))
+    return IngestResult(webhook_id, len(event_ids), len(payload.alerts) - len(event_ids), len(rows))
 
 
 def delivery_row(
