@@ -4,7 +4,13 @@ direct bulk indexing of the same records from the same generator in the same run
 Needs the stack's Elasticsearch and pipeline running (`soundcheck up elasticsearch pipeline`,
 with the same SOUNDCHECK_* environment). Not a test: it prints figures, it asserts nothing.
 
-    .venv/bin/python bench/pipeline_throughput.py --records 200000
+    .venv/bin/python bench/pipeline_throughput.py --records 200000 --rounds 3
+
+Both sides index the same documents into indices made by the same template, each bulk counted
+when its response came back. An untimed warm-up goes through both paths first; after every
+phase its index is refreshed and flushed and merges are let finish (untimed), so no phase pays
+for the one before. Phases alternate direct, pipeline, direct, ... (`--rounds` pipeline phases);
+each side's figure is the mean of its phases.
 """
 
 from __future__ import annotations
@@ -120,6 +126,19 @@ def through_pipeline(
         return acked, time.perf_counter() - began
 
 
+def settle(es: httpx.Client, index: str) -> None:
+    """Untimed, after each phase: its index refreshed and flushed and no merge running, so the
+    next phase does not pay for the background work the previous one left behind."""
+    es.post(f"/{index}/_refresh")
+    es.post(f"/{index}/_flush")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        nodes = es.get("/_nodes/stats/indices/merge").json()["nodes"].values()
+        if all(node["indices"]["merges"]["current"] == 0 for node in nodes):
+            return
+        time.sleep(0.2)
+
+
 def check(condition: bool, what: str) -> None:
     if not condition:
         raise SystemExit(f"benchmark invalid: {what}")
@@ -133,6 +152,8 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=0, help="direct bulks in flight (default: as the writer)"
     )
+    parser.add_argument("--warmup", type=int, default=50_000, help="untimed records per path")
+    parser.add_argument("--rounds", type=int, default=1, help="pipeline runs, each between two")
     args = parser.parse_args()
     settings = load_settings()
     run = uuid.uuid4().hex[:8]
@@ -141,28 +162,60 @@ def main() -> None:
     records = list(generate(service, args.records))
     day = time.strftime("%Y.%m.%d", time.gmtime())
 
-    # Direct bulk before and after the pipeline run, so a machine that gets busier or quieter
-    # during the run does not favour either side; same template, same mappings.
-    direct_indices = [f"logs-bench-direct-{run}-a-{day}", f"logs-bench-direct-{run}-b-{day}"]
+    # Direct bulk before and after each pipeline run, so a machine that gets busier or quieter
+    # during the run does not favour either side; same template, same mappings, same documents.
     concurrency = args.concurrency or PipelineSettings().bulk_concurrency
     documents = as_indexed(records)
-    direct_seconds = direct_bulk(es, documents, direct_indices[0], args.bulk, concurrency)
     forward = (settings.host, settings.pipeline_forward_port)
     pipeline_url = f"http://{settings.host}:{settings.pipeline_otlp_port}"
-    acked_seconds, pipeline_seconds = through_pipeline(forward, pipeline_url, records, args.batch)
-    direct_seconds += direct_bulk(es, documents, direct_indices[1], args.bulk, concurrency)
-    direct_seconds /= 2
-    for index in [*direct_indices, f"logs-{service}-*"]:
+
+    # Untimed warm-up of both paths (a cold Elasticsearch JIT would slow whichever goes first).
+    warm = min(len(records), args.warmup)
+    warm_index = f"logs-bench-warmup-{run}-{day}"
+    direct_bulk(es, documents[:warm], warm_index, args.bulk, concurrency)
+    warm_records = list(generate(f"bench-warmup-{run}", warm))
+    through_pipeline(forward, pipeline_url, warm_records, args.batch)
+    es.delete(f"/{warm_index},logs-bench-warmup-{run}-*")
+    settle(es, "_all")
+
+    def direct_phase(number: int) -> float:
+        index = f"logs-bench-direct-{run}-{number}-{day}"
+        seconds = direct_bulk(es, documents, index, args.bulk, concurrency)
+        settle(es, index)
         check(count(es, index) == len(records), f"{index} does not hold every record once")
+        es.delete(f"/{index}")
+        print(f"  direct bulk:          {seconds:6.1f} s  {len(records) / seconds:9.0f} events/s")
+        return seconds
+
+    def pipeline_phase(number: int) -> tuple[float, float]:
+        service = f"bench-{run}-{number}"
+        records = list(generate(service, args.records))
+        acked, seconds = through_pipeline(forward, pipeline_url, records, args.batch)
+        settle(es, f"logs-{service}-*")
+        index = f"logs-{service}-*"
+        check(count(es, index) == len(records), f"{index} does not hold every record once")
+        es.delete(f"/{index}")
+        rate = len(records) / seconds
+        print(f"  through the pipeline: {seconds:6.1f} s  {rate:9.0f} events/s (acked {acked:.1f})")
+        return acked, seconds
+
+    direct = [direct_phase(0)]
+    piped = []
+    for number in range(1, args.rounds + 1):
+        piped.append(pipeline_phase(number))
+        direct.append(direct_phase(number))
+    direct_seconds = sum(direct) / len(direct)
+    acked_seconds = sum(acked for acked, _ in piped) / len(piped)
+    pipeline_seconds = sum(seconds for _, seconds in piped) / len(piped)
     direct_rate = len(records) / direct_seconds
     pipeline_rate = len(records) / pipeline_seconds
     print(f"records:                {len(records)} (bulk requests in flight: {concurrency})")
-    print(f"direct bulk (mean of 2):{direct_seconds:6.1f} s  {direct_rate:9.0f} events/s")
+    mean_of = f"(mean of {len(direct)})"
+    print(f"direct bulk {mean_of}:{direct_seconds:6.1f} s  {direct_rate:9.0f} events/s")
     acked_rate = len(records) / acked_seconds
     print(f"sender acked (on disk): {acked_seconds:6.1f} s  {acked_rate:9.0f} events/s")
     print(f"through the pipeline:   {pipeline_seconds:6.1f} s  {pipeline_rate:9.0f} events/s")
     print(f"ratio pipeline/direct:  {pipeline_rate / direct_rate:.2f}")
-    es.delete(f"/{','.join(direct_indices)},logs-{service}-*")
 
 
 if __name__ == "__main__":
