@@ -94,7 +94,8 @@ class Worker:
                 self.wake.clear()
 
     def claim(self) -> list[tuple[int, bool]]:
-        """Lease up to `worker_threads` due deliveries whose predecessors are all finished.
+        """Lease up to `worker_threads` due deliveries whose predecessors are all finished,
+        the highest priority first, then the longest due.
 
         The same transaction counts the attempt and marks each in flight, so a crash from here
         on is detectable (the next attempt checks the target before sending again); it returns
@@ -116,13 +117,15 @@ class Worker:
         with self.store.session() as session:
             candidates = session.execute(
                 select(Delivery.id, Delivery.in_flight)
+                .join(AlertEvent, AlertEvent.id == Delivery.event_id)
                 .where(
                     Delivery.state == PENDING,
                     Delivery.next_attempt_at <= now,
                     or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
                     ~blocked,
                 )
-                .order_by(Delivery.next_attempt_at, Delivery.id)
+                # P0 first: a page never waits behind a storm of warnings ("P0" < "P1" < ...)
+                .order_by(AlertEvent.priority, Delivery.next_attempt_at, Delivery.id)
                 .limit(free)
             ).all()
             claimed = []

@@ -1,0 +1,62 @@
+"""Which due deliveries the worker takes first: a P0 page never waits behind a storm of P2/P3."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from router.ingest import ingest
+from router.payload import WebhookPayload
+from router.routing import load_routing_table
+from router.settings import RouterSettings
+from router.store import Delivery, Store
+from router.worker import Worker
+
+
+def webhook(priority: str, names: list[str]) -> WebhookPayload:
+    return WebhookPayload.model_validate(
+        {
+            "version": "4",
+            "groupKey": f"{{}}:{{priority={priority}}}",
+            "status": "firing",
+            "receiver": "router",
+            "externalURL": "http://alertmanager",
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": {"alertname": name, "priority": priority},
+                    "startsAt": datetime.now(UTC).isoformat(),
+                    "fingerprint": name.lower(),
+                }
+                for name in names
+            ],
+        }
+    )
+
+
+def test_a_page_planned_after_a_storm_is_claimed_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING", "k" * 32)
+    settings = RouterSettings(
+        token="t", database_url=f"sqlite:///{tmp_path / 'router.db'}", worker_threads=3
+    )
+    store = Store(settings.database_url)
+    store.create_schema()
+    table = load_routing_table(settings.routing_file, settings)
+    storm = webhook("P2", [f"Warning{n}" for n in range(50)])
+    ingest(store, table, storm, storm.model_dump_json().encode())
+    page = webhook("P0", ["RedisDown"])
+    ingest(store, table, page, page.model_dump_json().encode())
+
+    worker = Worker(settings, store, {})
+    claimed = [delivery_id for delivery_id, _ in worker.claim()]
+
+    with store.reading() as session:
+        targets = {session.get(Delivery, i).target for i in claimed}  # type: ignore[union-attr]
+        first_p2 = min(d.id for d in session.query(Delivery).filter(Delivery.target == "slack"))
+    assert len(claimed) == 3
+    assert targets == {"pagerduty", "slack", "jira"}  # the P0's three, not three warnings
+    assert all(i > first_p2 + 49 for i in claimed)  # planned after all fifty warnings
