@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import httpx
@@ -28,6 +28,10 @@ RETRYABLE_ITEM_STATUSES = {429, 500, 502, 503, 504}
 BULK_PATH = "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
 # Elasticsearch writes `errors` before `items`: a response starting so needs no parsing.
 ALL_INDEXED = b'{"errors":false'
+
+
+def running(in_flight: deque[tuple[Batch, Future[None]]]) -> int:
+    return sum(not future.done() for _, future in in_flight)
 
 
 class ElasticsearchWriter(threading.Thread):
@@ -49,20 +53,23 @@ class ElasticsearchWriter(threading.Thread):
         self.stopping.set()
 
     def run(self) -> None:
-        """Keep up to `bulk_concurrency` bulks in flight; commit them strictly in order.
+        """Keep `bulk_concurrency` bulks in flight; commit them strictly in order.
 
-        While bulks are in flight the next one is read ahead, so that when one comes back the
-        next goes out at once, and the checkpoint is saved only after that: Elasticsearch is
-        never left with a request slot idle while this thread reads files or fsyncs.
+        A slot is refilled as soon as any bulk comes back, not only the oldest (as direct bulk
+        clients do), while commits still go in buffer order; at most twice as many bulks as
+        slots wait uncommitted. The next bulk is read ahead while bulks are in flight and the
+        checkpoint is saved only after the next bulk went out: Elasticsearch is never left
+        with a request slot idle while this thread reads files or fsyncs.
         """
         backoff = self.settings.retry_initial_seconds
-        in_flight: deque[tuple[Batch, Future[None]]] = deque()
+        slots = self.settings.bulk_concurrency
+        in_flight: deque[tuple[Batch, Future[None]]] = deque()  # in buffer order, uncommitted
         ahead: Batch | None = None
-        with ThreadPoolExecutor(self.settings.bulk_concurrency, "bulk") as pool:
+        with ThreadPoolExecutor(slots, "bulk") as pool:
             while not self.stopping.is_set():
                 try:
                     self.housekeeping()
-                    while len(in_flight) < self.settings.bulk_concurrency:
+                    while running(in_flight) < slots and len(in_flight) < 2 * slots:
                         batch, ahead = ahead or self.next_batch(in_flight), None
                         if batch is None:
                             break
@@ -73,10 +80,12 @@ class ElasticsearchWriter(threading.Thread):
                         continue
                     if ahead is None:
                         ahead = self.full_batch_ahead(in_flight)
-                    batch, done = in_flight[0]
-                    done.result()
-                    in_flight.popleft()
-                    self.buffer.commit(batch, save=False)
+                    wait([f for _, f in in_flight if not f.done()], return_when=FIRST_COMPLETED)
+                    for _, done in in_flight:
+                        if done.done() and done.exception() is not None:
+                            done.result()  # raises: everything is resent from the checkpoint
+                    while in_flight and in_flight[0][1].done():
+                        self.buffer.commit(in_flight.popleft()[0], save=False)
                     backoff = self.settings.retry_initial_seconds
                 except Exception as error:  # the thread must outlive any surprise
                     # Everything in flight is sent again from the checkpoint (same ids).
