@@ -6,11 +6,11 @@ with the same SOUNDCHECK_* environment). Not a test: it prints figures, it asser
 
     .venv/bin/python bench/pipeline_throughput.py --records 200000 --rounds 3
 
-Both sides index the same documents into indices made by the same template, each bulk counted
-when its response came back. An untimed warm-up goes through both paths first; after every
-phase its index is refreshed and flushed and merges are let finish (untimed), so no phase pays
-for the one before. Phases alternate direct, pipeline, direct, ... (`--rounds` pipeline phases);
-each side's figure is the mean of its phases.
+Both sides index the same documents, with ids of the same shape, into indices made by the same
+template, each bulk counted when its response came back. An untimed warm-up goes through both
+paths first; after every phase its index is refreshed and flushed and merges are let finish
+(untimed), so no phase pays for the one before. Phases alternate direct, pipeline, direct, ...
+(`--rounds` pipeline phases); each side's figure is the mean of its phases.
 """
 
 from __future__ import annotations
@@ -61,8 +61,25 @@ def count(es: httpx.Client, index: str) -> int:
     return int(response.json()["count"]) if response.status_code == 200 else 0
 
 
+def buffer_like_ids(documents: list[dict[str, Any]], generation: str, segment: int) -> list[str]:
+    """Ids shaped as the pipeline's buffer gives them (`<generation>-<segment>-<byte offset>`,
+    about 20 characters), so Elasticsearch does the same `_id` work on both sides: short
+    numeric ids ("0" ... "199999") were measurably cheaper for it to index."""
+    ids = []
+    offset = 0
+    for document in documents:
+        ids.append(f"{generation}-{segment}-{offset}")
+        offset += len(orjson.dumps(document)) + 80  # the document and its action line
+    return ids
+
+
 def direct_bulk(
-    es: httpx.Client, records: list[dict[str, Any]], index: str, batch: int, concurrency: int
+    es: httpx.Client,
+    records: list[dict[str, Any]],
+    ids: list[str],
+    index: str,
+    batch: int,
+    concurrency: int,
 ) -> float:
     """Seconds to index `records` with plain bulk requests of `batch` documents, with as many
     requests in flight as the pipeline's writer uses (SOUNDCHECK_PIPELINE_BULK_CONCURRENCY)."""
@@ -70,7 +87,7 @@ def direct_bulk(
     def send(start: int) -> None:
         lines = []
         for offset, record in enumerate(records[start : start + batch]):
-            action = {"index": {"_index": index, "_id": str(start + offset)}}
+            action = {"index": {"_index": index, "_id": ids[start + offset]}}
             lines += [orjson.dumps(action), orjson.dumps(record)]
         response = es.post(
             "/_bulk?filter_path=errors",
@@ -172,7 +189,8 @@ def main() -> None:
     # Untimed warm-up of both paths (a cold Elasticsearch JIT would slow whichever goes first).
     warm = min(len(records), args.warmup)
     warm_index = f"logs-bench-warmup-{run}-{day}"
-    direct_bulk(es, documents[:warm], warm_index, args.bulk, concurrency)
+    warm_ids = buffer_like_ids(documents[:warm], run, 0)
+    direct_bulk(es, documents[:warm], warm_ids, warm_index, args.bulk, concurrency)
     warm_records = list(generate(f"bench-warmup-{run}", warm))
     through_pipeline(forward, pipeline_url, warm_records, args.batch)
     es.delete(f"/{warm_index},logs-bench-warmup-{run}-*")
@@ -180,7 +198,8 @@ def main() -> None:
 
     def direct_phase(number: int) -> float:
         index = f"logs-bench-direct-{run}-{number}-{day}"
-        seconds = direct_bulk(es, documents, index, args.bulk, concurrency)
+        ids = buffer_like_ids(documents, run, number + 1)
+        seconds = direct_bulk(es, documents, ids, index, args.bulk, concurrency)
         settle(es, index)
         check(count(es, index) == len(records), f"{index} does not hold every record once")
         es.delete(f"/{index}")
