@@ -141,7 +141,8 @@ def delivery_row(
     fingerprint, starts_at, status = key
     action = "trigger" if status == "firing" else "resolve"
     rows: list[dict[str, object]] = []
-    for target, route_model in table.route(table.priority_of(alert.labels)).targets().items():
+    priority = table.priority_of(alert.labels)
+    for target, route_model in table.route(priority).targets().items():
         route = route_model.model_dump()
         if action == "resolve" and group_incident(target, route) and payload.status != "resolved":
             continue  # one incident per group: resolved only when the whole group is
@@ -155,6 +156,7 @@ def delivery_row(
                 "destination": destination[:255],
                 "identity": identity,
                 "action": action,
+                "priority": priority,
                 "route": json.dumps(route),
                 "event_id": event_id,
                 "state": PENDING,

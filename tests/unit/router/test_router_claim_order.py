@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,3 +61,21 @@ def test_a_page_planned_after_a_storm_is_claimed_first(
     assert len(claimed) == 3
     assert targets == {"pagerduty", "slack", "jira"}  # the P0's three, not three warnings
     assert all(i > first_p2 + 49 for i in claimed)  # planned after all fifty warnings
+
+
+def test_a_store_from_before_delivery_priorities_gets_them(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'router.db'}"
+    Store(url).create_schema()
+    with sqlite3.connect(tmp_path / "router.db") as db:  # as the first release made it
+        db.execute("DROP INDEX ix_deliveries_claim")
+        db.execute("ALTER TABLE deliveries DROP COLUMN priority")
+        db.execute("CREATE INDEX ix_deliveries_due ON deliveries (state, next_attempt_at)")
+
+    Store(url).create_schema()
+
+    with sqlite3.connect(tmp_path / "router.db") as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+        indexes = {row[1] for row in db.execute("PRAGMA index_list(deliveries)")}
+    assert "priority" in columns
+    assert "ix_deliveries_claim" in indexes
+    assert "ix_deliveries_due" not in indexes  # it made SQLite sort the queue on each claim
