@@ -3,7 +3,6 @@ in a child process (`python -m router --deliver`, see `router.delivery_process`)
 
 from __future__ import annotations
 
-import gc
 import importlib
 import logging
 import os
@@ -62,6 +61,7 @@ def main(argv: list[str]) -> int:
     import uvicorn
 
     from router.app import create_app
+    from router.gc_pauses import calm_garbage_collector
     from router.routing import RoutingError
 
     try:
@@ -69,11 +69,7 @@ def main(argv: list[str]) -> int:
     except RoutingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    # What start-up built lives as long as the process: keep it out of the collector's scans,
-    # and collect young objects less often (a full scan stalled answers for ~100 ms).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
+    calm_garbage_collector()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0
 

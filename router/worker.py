@@ -15,13 +15,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from router.context import links_for
 from router.metrics import DELIVERIES, DELIVERY_LATENCY
 from router.notifiers.base import Notifier
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater
+from router.queue_statements import DUE, FACTS, LEASE, SETTLE
 from router.settings import RouterSettings
 from router.store import (
     DEAD,
@@ -108,16 +108,21 @@ class Worker:
         self, finished: list[tuple[int, Outcome | None]], claim: bool = True
     ) -> list[tuple[int, bool]]:
         """One transaction per turn, however many threads: the outcomes that came back are
-        recorded, and as many due deliveries as there are free threads are claimed."""
+        recorded, and as many due deliveries as there are free threads are claimed. What to
+        write is decided before the transaction, so the writer lock is held only to write."""
         now = time.time()
+        settled, refs, notes = self._decide([(i, o) for i, o in finished if o is not None], now)
         with self.store.session() as session:
-            for delivery_id, outcome in finished:
-                if outcome is not None:
-                    self._record(session, delivery_id, outcome, now)
+            if settled:
+                session.connection().execute(SETTLE, settled)
+            for ref in refs:
+                session.merge(ref)
             with self.lock:
                 self.busy.difference_update(delivery_id for delivery_id, _ in finished)
                 free = self.settings.worker_threads - len(self.busy)
             claimed = self._claim(session, now, free) if claim and free > 0 else []
+        for level, message, fields in notes:  # after the commit: only what happened is told
+            log.log(level, message, extra=fields)
         with self.lock:
             self.busy.update(delivery_id for delivery_id, _ in claimed)
         return claimed
@@ -126,50 +131,14 @@ class Worker:
         return self.settle_and_claim([])
 
     def _claim(self, session: Session, now: float, free: int) -> list[tuple[int, bool]]:
-        """Lease up to `free` due deliveries whose predecessors are all finished, the highest
-        priority first, then the longest due.
-
-        The same transaction counts the attempt and marks each in flight, so a crash from here
-        on is detectable (the next attempt checks the target before sending again); it returns
-        each id with whether an earlier attempt was interrupted that way.
-        """
-        earlier = aliased(Delivery)
-        blocked = exists().where(
-            earlier.target == Delivery.target,
-            earlier.destination == Delivery.destination,
-            earlier.identity == Delivery.identity,
-            earlier.state == PENDING,
-            earlier.id < Delivery.id,
-        )
-        candidates = session.execute(
-            select(Delivery.id, Delivery.in_flight)
-            .where(
-                Delivery.state == PENDING,
-                Delivery.next_attempt_at <= now,
-                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-                ~blocked,
-            )
-            # P0 first: a page never waits behind a storm of warnings ("P0" < "P1" < ...)
-            .order_by(Delivery.priority, Delivery.next_attempt_at, Delivery.id)
-            .limit(free)
-        ).all()
+        """Lease up to `free` due deliveries (see `queue_statements.DUE`); each comes back with
+        whether an earlier attempt was interrupted after its call went out."""
+        candidates = session.execute(DUE, {"b_now": now, "b_free": free}).all()
+        lease = {"b_now": now, "b_owner": self.owner, "b_until": now + self.settings.lease_seconds}
         claimed = []
         for delivery_id, interrupted in candidates:
-            result = session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.id == delivery_id,
-                    Delivery.state == PENDING,
-                    or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-                )
-                .values(
-                    lease_owner=self.owner,
-                    lease_until=now + self.settings.lease_seconds,
-                    in_flight=True,
-                    attempts=Delivery.attempts + 1,
-                )
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            result = session.connection().execute(LEASE, {**lease, "b_id": delivery_id})
+            if result.rowcount == 1:
                 claimed.append((delivery_id, bool(interrupted)))
         return claimed
 
@@ -214,62 +183,84 @@ class Worker:
         )
         return self.notifiers[target].deliver(job)
 
-    def _record(self, session: Session, delivery_id: int, outcome: Outcome, now: float) -> None:
-        """The outcome, and what the target gave back (Slack ts, Jira key)."""
+    def _decide(
+        self, finished: list[tuple[int, Outcome]], now: float
+    ) -> tuple[list[dict[str, Any]], list[TargetRef], list[tuple[int, str, dict[str, Any]]]]:
+        """For each outcome: the delivery's new columns (for SETTLE), what the target gave back
+        (Slack ts, Jira key) and the log line to write once it is committed."""
+        if not finished:
+            return [], [], []
         s = self.settings
-        delivery = session.get(Delivery, delivery_id)
-        if delivery is None:
-            return
-        if isinstance(outcome, Delivered) and outcome.ref:
-            session.merge(
-                TargetRef(
-                    target=delivery.target,
-                    destination=delivery.destination,
-                    identity=delivery.identity,
-                    ref=json.dumps(outcome.ref),
-                    updated_at=now,
+        with self.store.reading() as session:
+            facts = {
+                row.id: row
+                for row in session.execute(
+                    FACTS.where(Delivery.id.in_([delivery_id for delivery_id, _ in finished]))
                 )
-            )
-        delivery.in_flight = False
-        delivery.lease_owner = None
-        delivery.lease_until = None
-        target = delivery.target
-        if isinstance(outcome, Delivered):
-            delivery.state, delivery.finished_at = DELIVERED, now
-            delivery.last_error = outcome.note
-            DELIVERIES.labels(target, "delivered").inc()
-            DELIVERY_LATENCY.labels(target).observe(now - delivery.accepted_at)
-            log.info("delivery.delivered", extra=self._fields(delivery))
-        elif isinstance(outcome, GiveUp):
-            delivery.state, delivery.finished_at = GIVEN_UP, now
-            delivery.last_error = outcome.why
-            DELIVERIES.labels(target, "given_up").inc()
-            log.warning("delivery.given_up", extra=self._fields(delivery))
-        else:
-            delay = backoff_seconds(
-                delivery.attempts, s.backoff_initial_seconds, s.backoff_max_seconds
-            )
-            if outcome.after_seconds is not None:
-                delay = max(outcome.after_seconds, 0.0)
-            delivery.last_error = outcome.why
-            if now + delay - delivery.created_at > s.dead_letter_after_seconds:
-                delivery.state, delivery.finished_at = DEAD, now
-                DELIVERIES.labels(target, "dead").inc()
-                log.error("delivery.dead_lettered", extra=self._fields(delivery))
+            }
+        settled: list[dict[str, Any]] = []
+        refs: list[TargetRef] = []
+        notes: list[tuple[int, str, dict[str, Any]]] = []
+        for delivery_id, outcome in finished:
+            d = facts.get(delivery_id)
+            if d is None:
+                continue
+            row = {
+                "b_id": d.id,
+                "b_state": PENDING,
+                "b_finished_at": None,
+                "b_last_error": "",
+                "b_next_attempt_at": d.next_attempt_at,
+            }
+            fields: dict[str, Any] = {
+                "delivery_id": d.id,
+                "target": d.target,
+                "action": d.action,
+                "attempts": d.attempts,
+            }
+            if isinstance(outcome, Delivered):
+                fields["reason"] = outcome.note
+                row.update(b_state=DELIVERED, b_finished_at=now, b_last_error=outcome.note)
+                DELIVERIES.labels(d.target, "delivered").inc()
+                DELIVERY_LATENCY.labels(d.target).observe(now - d.accepted_at)
+                notes.append((logging.INFO, "delivery.delivered", fields))
+                if outcome.ref:
+                    refs.append(
+                        TargetRef(
+                            target=d.target,
+                            destination=d.destination,
+                            identity=d.identity,
+                            ref=json.dumps(outcome.ref),
+                            updated_at=now,
+                        )
+                    )
+            elif isinstance(outcome, GiveUp):
+                row.update(b_state=GIVEN_UP, b_finished_at=now, b_last_error=outcome.why)
+                DELIVERIES.labels(d.target, "given_up").inc()
+                notes.append(
+                    (logging.WARNING, "delivery.given_up", {**fields, "reason": outcome.why})
+                )
             else:
-                delivery.next_attempt_at = now + delay
-                DELIVERIES.labels(target, "retry").inc()
-                log.info(
-                    "delivery.retry_later",
-                    extra={**self._fields(delivery), "delay_seconds": round(delay, 2)},
+                delay = backoff_seconds(
+                    d.attempts, s.backoff_initial_seconds, s.backoff_max_seconds
                 )
-
-    @staticmethod
-    def _fields(delivery: Delivery) -> dict[str, Any]:
-        return {
-            "delivery_id": delivery.id,
-            "target": delivery.target,
-            "action": delivery.action,
-            "attempts": delivery.attempts,
-            "reason": delivery.last_error,
-        }
+                if outcome.after_seconds is not None:
+                    delay = max(outcome.after_seconds, 0.0)
+                fields["reason"] = outcome.why
+                row["b_last_error"] = outcome.why
+                if now + delay - d.created_at > s.dead_letter_after_seconds:
+                    row.update(b_state=DEAD, b_finished_at=now)
+                    DELIVERIES.labels(d.target, "dead").inc()
+                    notes.append((logging.ERROR, "delivery.dead_lettered", fields))
+                else:
+                    row["b_next_attempt_at"] = now + delay
+                    DELIVERIES.labels(d.target, "retry").inc()
+                    notes.append(
+                        (
+                            logging.INFO,
+                            "delivery.retry_later",
+                            {**fields, "delay_seconds": round(delay, 2)},
+                        )
+                    )
+            settled.append(row)
+        return settled, refs, notes
