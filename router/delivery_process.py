@@ -67,6 +67,13 @@ class DeliveryProcess:
 def serve_deliveries(settings: RouterSettings) -> int:
     """The child's main: run the worker until SIGTERM or until the router's end of the pipe
     closes."""
+    if WAKE_FD_ENV not in os.environ:
+        print(
+            "error: --deliver is the router's own delivery process; start `python -m router`, "
+            "which starts it (or set SOUNDCHECK_ROUTER_WORKER_PROCESS=false for a thread).",
+            file=sys.stderr,
+        )
+        return 2
     os.nice(settings.worker_nice)
     from router.app import make_notifiers  # the notifiers' libraries load in this process only
     from router.gc_pauses import calm_garbage_collector
