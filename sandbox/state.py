@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,14 +31,23 @@ class Fault(BaseModel):
     until: float | None = None
 
 
+def kept_per_target() -> int:
+    return int(os.environ.get("SOUNDCHECK_SANDBOX_KEEP", "20000"))
+
+
 @dataclass
 class SandboxState:
+    """`received` keeps the newest `keep` entries per target (SOUNDCHECK_SANDBOX_KEEP): a demo
+    left running, or a benchmark, must not grow the sandbox without bound."""
+
+    keep: int = field(default_factory=kept_per_target)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    received: dict[str, list[dict[str, Any]]] = field(
-        default_factory=lambda: {t: [] for t in TARGETS}
-    )
+    received: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
     faults: dict[str, Fault] = field(default_factory=dict)
     counter: int = 0
+
+    def __post_init__(self) -> None:
+        self.received = {t: deque(maxlen=self.keep) for t in TARGETS}
 
     def record(self, target: str, kind: str, body: Any, **extra: Any) -> dict[str, Any]:
         with self.lock:
