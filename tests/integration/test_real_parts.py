@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
-import pymysql
 import pytest
 import redis
 from confluent_kafka import Consumer, Producer
@@ -17,6 +16,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from elasticsearch import Elasticsearch
 
 from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.stack import Stack
 
 T = TypeVar("T")
@@ -36,14 +36,7 @@ def eventually(check: Callable[[], T | None], within: float, what: str) -> T:
 
 
 def test_mariadb_sql_round_trip(settings: StackSettings) -> None:
-    conn = pymysql.connect(
-        host=settings.host,
-        port=settings.mariadb_port,
-        user=settings.mariadb_user,
-        password=settings.mariadb_password.get_secret_value(),
-        database=settings.mariadb_database,
-        autocommit=True,
-    )
+    conn = app_connection(settings, settings.mariadb_database)
     table = f"roundtrip_{uuid.uuid4().hex[:8]}"
     with conn, conn.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY, seat VARCHAR(10)) ENGINE=InnoDB")

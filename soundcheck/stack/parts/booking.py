@@ -12,11 +12,10 @@ import secrets
 import sys
 from pathlib import Path
 
-import pymysql
-
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
 from soundcheck.stack.part import Part, expect_http_ok
+from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.process import ManagedProcess
 
 
@@ -82,16 +81,14 @@ class Booking(Part):
 
 def fresh_database(settings: StackSettings, database: str) -> None:
     """An empty database next to the stack's own (tests and benchmarks run side instances)."""
-    conn = pymysql.connect(
-        host=settings.host,
-        port=settings.mariadb_port,
-        user=settings.mariadb_user,
-        password=settings.mariadb_password.get_secret_value(),
-        autocommit=True,
-    )
-    with conn, conn.cursor() as cursor:
+    with app_connection(settings) as conn, conn.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
         cursor.execute(f"CREATE DATABASE `{database}`")
+
+
+def drop_database(settings: StackSettings, database: str) -> None:
+    with app_connection(settings) as conn, conn.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
 
 
 def spawn_booking(

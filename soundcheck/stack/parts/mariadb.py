@@ -9,7 +9,22 @@ import pymysql
 from pydantic import SecretStr
 from pymysql.cursors import Cursor
 
+from soundcheck.settings import StackSettings
 from soundcheck.stack.part import NotReady, Part, find_binary
+
+
+def app_connection(
+    settings: StackSettings, database: str | None = None, autocommit: bool = True
+) -> pymysql.connections.Connection:
+    """A TCP connection as the stack's application user (the one the booking app uses)."""
+    return pymysql.connect(
+        host=settings.host,
+        port=settings.mariadb_port,
+        user=settings.mariadb_user,
+        password=settings.mariadb_password.get_secret_value(),
+        database=database,
+        autocommit=autocommit,
+    )
 
 
 class MariaDB(Part):

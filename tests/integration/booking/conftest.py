@@ -22,13 +22,13 @@ from typing import Any
 
 import httpx
 import psutil
-import pymysql
 import pytest
 import redis
 from test_real_parts import eventually
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.booking import fresh_database, spawn_booking
+from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.process import ManagedProcess
 from soundcheck.stack.stack import Stack
 
@@ -71,16 +71,7 @@ class BookingInstance:
         return httpx.Client(base_url=self.url, timeout=timeout)
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
-        s = self.settings
-        conn = pymysql.connect(
-            host=s.host,
-            port=s.mariadb_port,
-            user=s.mariadb_user,
-            password=s.mariadb_password.get_secret_value(),
-            database=self.database,
-            autocommit=True,
-        )
-        with conn, conn.cursor() as cursor:
+        with app_connection(self.settings, self.database) as conn, conn.cursor() as cursor:
             cursor.execute(query, params or None)
             return list(cursor.fetchall())
 

@@ -8,12 +8,12 @@ import time
 from collections.abc import Iterator
 
 import httpx
-import pymysql
 import pytest
 from conftest import BookingInstance, start_instance, stop_instance
 from test_real_parts import eventually
 
 from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.stack import Stack
 
 ACQUIRE_TIMEOUT = 1.0
@@ -37,14 +37,7 @@ def small_pool(stack: Stack, settings: StackSettings) -> Iterator[BookingInstanc
 
 
 def test_exhausted_pool_answers_503_within_the_acquire_timeout(small_pool: BookingInstance) -> None:
-    s = small_pool.settings
-    blocker = pymysql.connect(
-        host=s.host,
-        port=s.mariadb_port,
-        user=s.mariadb_user,
-        password=s.mariadb_password.get_secret_value(),
-        database=small_pool.database,
-    )
+    blocker = app_connection(small_pool.settings, small_pool.database, autocommit=False)
     stuck: list[httpx.Response] = []
     try:
         with blocker.cursor() as cursor:

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import httpx
-import pymysql
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 from telemetry_peers import ForwardPeer, OtlpPeer, free_port
@@ -16,7 +15,7 @@ from telemetry_testing import eventually
 
 from instrumentation import metrics
 from soundcheck.settings import StackSettings
-from soundcheck.stack.parts.booking import fresh_database, spawn_booking
+from soundcheck.stack.parts.booking import drop_database, fresh_database, spawn_booking
 from soundcheck.stack.stack import Stack
 
 REDIS_DB = 9  # a database number no other suite uses
@@ -101,12 +100,4 @@ def test_booking_request_trace_logs_and_metrics(
     finally:
         process.stop()
         forward.stop()
-        connection = pymysql.connect(
-            host=settings.host,
-            port=settings.mariadb_port,
-            user=settings.mariadb_user,
-            password=settings.mariadb_password.get_secret_value(),
-            autocommit=True,
-        )
-        with connection, connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        drop_database(settings, database)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-import pymysql
 import pytest
 
 from router.ingest import ingest
@@ -15,6 +14,7 @@ from router.settings import RouterSettings
 from router.store import Delivery, Store
 from sandbox.harness import parts_up
 from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.mariadb import app_connection
 
 
 @pytest.fixture
@@ -22,13 +22,7 @@ def mariadb_url(settings: StackSettings) -> Iterator[str]:
     with parts_up(settings, ["mariadb"]):
         name = f"{settings.mariadb_database}_router_{uuid.uuid4().hex[:6]}"
         password = settings.mariadb_password.get_secret_value()
-        connection = pymysql.connect(
-            host=settings.host,
-            port=settings.mariadb_port,
-            user=settings.mariadb_user,
-            password=password,
-            autocommit=True,
-        )
+        connection = app_connection(settings)
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE {name}")
         yield (
