@@ -33,6 +33,9 @@ class PipelineSettings(BaseSettings):
     bulk_max_bytes: int = 4 * 1024 * 1024
     bulk_max_documents: int = 5000
     bulk_concurrency: int = Field(2, description="bulk requests in flight (committed in order)")
+    flush_interval_seconds: float = Field(
+        0.2, description="how long a bulk smaller than a full one waits for more records"
+    )
     retry_initial_seconds: float = 0.5
     retry_max_seconds: float = 10.0
     request_timeout_seconds: float = 30.0

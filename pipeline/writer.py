@@ -97,25 +97,43 @@ class ElasticsearchWriter(threading.Thread):
         self.client.close()
 
     def next_batch(self, in_flight: deque[tuple[Batch, Future[None]]]) -> Batch | None:
-        """The records after those in flight; waits a little for some only when idle."""
+        """The records after those in flight; waits a little for some only when idle.
+
+        A bulk smaller than a full one is held back up to `flush_interval_seconds` so that
+        more records join it (Fluentd's flush_interval): at a trickle of a few hundred log
+        lines a second, one bulk per line or two costs Elasticsearch a request, a translog
+        fsync and a refresh's worth of segments each. With bulks in flight a small one waits
+        for them instead, and lingers once they are back."""
+        batch = self._read(in_flight, 0 if in_flight else 0.5)
+        linger = self.settings.flush_interval_seconds
+        if batch is None or linger <= 0 or self.full(batch):
+            return batch
+        if in_flight:
+            return None
+        self.stopping.wait(linger)
+        return self._read(in_flight, 0)
+
+    def _read(self, in_flight: deque[tuple[Batch, Future[None]]], wait: float) -> Batch | None:
         return self.buffer.next_batch(
             self.settings.bulk_max_bytes,
             self.settings.bulk_max_documents,
-            0 if in_flight else 0.5,
+            wait,
             after=in_flight[-1][0].end if in_flight else None,
+        )
+
+    def full(self, batch: Batch) -> bool:
+        """As large as a bulk gets (by count, or half the byte bound: the next record may not
+        fit)."""
+        return (
+            batch.count >= self.settings.bulk_max_documents
+            or len(batch.data) * 2 >= self.settings.bulk_max_bytes
         )
 
     def full_batch_ahead(self, in_flight: deque[tuple[Batch, Future[None]]]) -> Batch | None:
         """The next bulk, read now, if it is already as large as a bulk gets; a smaller one is
         read again when it is its turn, when more records may have come."""
-        batch = self.next_batch(in_flight)
-        if batch is None:
-            return None
-        full = (
-            batch.count >= self.settings.bulk_max_documents
-            or len(batch.data) * 2 >= self.settings.bulk_max_bytes
-        )
-        return batch if full else None
+        batch = self._read(in_flight, 0)
+        return batch if batch is not None and self.full(batch) else None
 
     def failed(self, error: Exception, backoff: float) -> None:
         if isinstance(error, httpx.HTTPError):
