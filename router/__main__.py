@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
     import uvicorn
 
     from router.app import create_app
-    from router.gc_pauses import calm_garbage_collector
+    from router.pauses import fewer_pauses
     from router.routing import RoutingError
 
     try:
@@ -69,7 +69,7 @@ def main(argv: list[str]) -> int:
     except RoutingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    calm_garbage_collector()
+    fewer_pauses()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0
 

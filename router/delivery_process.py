@@ -76,7 +76,7 @@ def serve_deliveries(settings: RouterSettings) -> int:
         return 2
     os.nice(settings.worker_nice)
     from router.app import make_notifiers  # the notifiers' libraries load in this process only
-    from router.gc_pauses import calm_garbage_collector
+    from router.pauses import fewer_pauses
     from router.store import Store
     from router.worker import Worker
 
@@ -97,7 +97,7 @@ def serve_deliveries(settings: RouterSettings) -> int:
         os._exit(1)
 
     threading.Thread(target=listen, name="wake-listener", daemon=True).start()
-    calm_garbage_collector()
+    fewer_pauses()
     worker.start()
     while not done.wait(1.0):
         pass
