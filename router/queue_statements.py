@@ -6,10 +6,12 @@ holding SQLite's one writer lock, which a webhook commit may be waiting for.
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, bindparam, exists, or_, select, update
+from typing import Any
+
+from sqlalchemy import Integer, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from router.store import PENDING, Delivery
+from router.store import PENDING, AlertEvent, Delivery, TargetRef
 
 _earlier = aliased(Delivery)
 _blocked = exists().where(  # an earlier delivery of the same thread (target, destination, alert)
@@ -75,4 +77,38 @@ FACTS = select(
     Delivery.created_at,
     Delivery.accepted_at,
     Delivery.next_attempt_at,
+)
+
+_deliveries: Any = Delivery.__table__
+_events: Any = AlertEvent.__table__
+_refs: Any = TargetRef.__table__
+
+# Everything one attempt needs, in one read (plain tables: no ORM objects to build): the
+# delivery, its alert event, and what its target gave back for the thread so far, if anything.
+JOB = (
+    select(
+        _deliveries.c.state,
+        _deliveries.c.target,
+        _deliveries.c.destination,
+        _deliveries.c.identity,
+        _deliveries.c.route,
+        _deliveries.c.action,
+        _deliveries.c.idempotency_key,
+        _events.c.alert,
+        _events.c.priority,
+        _events.c.group_key,
+        _events.c.external_url,
+        _refs.c.ref,
+    )
+    .select_from(_deliveries)
+    .join(_events, _events.c.id == _deliveries.c.event_id)
+    .outerjoin(
+        _refs,
+        and_(
+            _refs.c.target == _deliveries.c.target,
+            _refs.c.destination == _deliveries.c.destination,
+            _refs.c.identity == _deliveries.c.identity,
+        ),
+    )
+    .where(_deliveries.c.id == bindparam("b_id"))
 )

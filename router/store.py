@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -278,6 +279,28 @@ class Store:
     ) -> None:
         """Insert the rows whose unique keys are free; the others are left as they are."""
         session.execute(self._insert_ignoring_duplicates(model), rows)
+
+    def save_refs(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        """What targets gave back (Slack ts, Jira key), inserted or replacing the earlier one for
+        the same (target, destination, identity); one statement for many rows."""
+        session.connection().execute(self._upsert_refs, rows)
+
+    @cached_property
+    def _upsert_refs(self) -> Any:  # built once: it runs under the writer lock
+        table: Any = TargetRef.__table__
+        dialect = self.engine.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            insert_ = sqlite_insert(table) if dialect == "sqlite" else postgresql_insert(table)
+            return insert_.on_conflict_do_update(
+                index_elements=[table.c.target, table.c.destination, table.c.identity],
+                set_={"ref": insert_.excluded.ref, "updated_at": insert_.excluded.updated_at},
+            )
+        if dialect in ("mysql", "mariadb"):
+            upsert = mysql_insert(table)
+            return upsert.on_duplicate_key_update(
+                ref=upsert.inserted.ref, updated_at=upsert.inserted.updated_at
+            )
+        raise RuntimeError(f"the router's store does not support {dialect} databases")
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

@@ -21,17 +21,15 @@ from router.context import links_for
 from router.metrics import DELIVERIES, DELIVERY_LATENCY
 from router.notifiers.base import Notifier
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater
-from router.queue_statements import DUE, FACTS, LEASE, SETTLE
+from router.queue_statements import DUE, FACTS, JOB, LEASE, SETTLE
 from router.settings import RouterSettings
 from router.store import (
     DEAD,
     DELIVERED,
     GIVEN_UP,
     PENDING,
-    AlertEvent,
     Delivery,
     Store,
-    TargetRef,
 )
 
 log = logging.getLogger(__name__)
@@ -115,8 +113,8 @@ class Worker:
         with self.store.session() as session:
             if settled:
                 session.connection().execute(SETTLE, settled)
-            for ref in refs:
-                session.merge(ref)
+            if refs:
+                self.store.save_refs(session, refs)
             with self.lock:
                 self.busy.difference_update(delivery_id for delivery_id, _ in finished)
                 free = self.settings.worker_threads - len(self.busy)
@@ -157,35 +155,30 @@ class Worker:
         """Send one delivery; its outcome (None: nothing to send any more) is recorded by the
         worker's next turn."""
         with self.store.reading() as session:
-            delivery = session.get(Delivery, delivery_id)
-            event = session.get(AlertEvent, delivery.event_id) if delivery else None
-            if delivery is None or event is None or delivery.state != PENDING:
-                return None
-            target, destination, identity = delivery.target, delivery.destination, delivery.identity
-            route: dict[str, Any] = json.loads(delivery.route)
-            action, key = delivery.action, delivery.idempotency_key
-            alert: dict[str, Any] = json.loads(event.alert)
-            priority, group_key, external_url = event.priority, event.group_key, event.external_url
-            ref_row = session.get(TargetRef, (target, destination, identity))
-            ref = dict(json.loads(ref_row.ref)) if ref_row else None
+            found = session.connection().execute(JOB, {"b_id": delivery_id}).first()
+        if found is None or found.state != PENDING:
+            return None
+        route: dict[str, Any] = json.loads(found.route)
+        alert: dict[str, Any] = json.loads(found.alert)
+        ref = dict(json.loads(found.ref)) if found.ref else None
         job = Job(
-            action=action,
-            alert=json.loads(json.dumps(alert, default=str)),
-            priority=priority,
-            group_key=group_key,
-            external_url=external_url,
+            action=found.action,
+            alert=alert,
+            priority=found.priority,
+            group_key=found.group_key,
+            external_url=found.external_url,
             route=route,
-            identity=identity,
-            delivery_key=key,
+            identity=found.identity,
+            delivery_key=found.idempotency_key,
             ref=ref,
             interrupted=interrupted,
-            links=links_for(self.settings, alert, external_url),
+            links=links_for(self.settings, alert, found.external_url),
         )
-        return self.notifiers[target].deliver(job)
+        return self.notifiers[found.target].deliver(job)
 
     def _decide(
         self, finished: list[tuple[int, Outcome]], now: float
-    ) -> tuple[list[dict[str, Any]], list[TargetRef], list[tuple[int, str, dict[str, Any]]]]:
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[int, str, dict[str, Any]]]]:
         """For each outcome: the delivery's new columns (for SETTLE), what the target gave back
         (Slack ts, Jira key) and the log line to write once it is committed."""
         if not finished:
@@ -199,7 +192,7 @@ class Worker:
                 )
             }
         settled: list[dict[str, Any]] = []
-        refs: list[TargetRef] = []
+        refs: list[dict[str, Any]] = []
         notes: list[tuple[int, str, dict[str, Any]]] = []
         for delivery_id, outcome in finished:
             d = facts.get(delivery_id)
@@ -226,13 +219,13 @@ class Worker:
                 notes.append((logging.INFO, "delivery.delivered", fields))
                 if outcome.ref:
                     refs.append(
-                        TargetRef(
-                            target=d.target,
-                            destination=d.destination,
-                            identity=d.identity,
-                            ref=json.dumps(outcome.ref),
-                            updated_at=now,
-                        )
+                        {
+                            "target": d.target,
+                            "destination": d.destination,
+                            "identity": d.identity,
+                            "ref": json.dumps(outcome.ref),
+                            "updated_at": now,
+                        }
                     )
             elif isinstance(outcome, GiveUp):
                 row.update(b_state=GIVEN_UP, b_finished_at=now, b_last_error=outcome.why)

@@ -11,7 +11,7 @@ from router.ingest import ingest
 from router.payload import WebhookPayload
 from router.routing import load_routing_table
 from router.settings import RouterSettings
-from router.store import Delivery, Store
+from router.store import Delivery, Store, TargetRef
 from sandbox.harness import parts_up
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection
@@ -52,3 +52,27 @@ def test_two_routers_on_one_database_plan_each_delivery_once(
     assert [r.deliveries for r in results] == [3, 0, 0]
     with first.session() as session:
         assert session.query(Delivery).count() == 3
+
+
+def test_target_refs_are_replaced_per_thread_on_mariadb(mariadb_url: str) -> None:
+    """What Slack or Jira gave back is one row per (target, destination, identity) there too:
+    the later ref replaces the earlier one, another thread gets its own row."""
+    store = Store(mariadb_url)
+    store.create_schema()
+    first = {"target": "slack", "destination": "#alerts", "identity": "a1", "updated_at": 1.0}
+    with store.session() as session:
+        store.save_refs(session, [{**first, "ref": '{"ts": "1"}'}])
+    with store.session() as session:
+        store.save_refs(
+            session,
+            [
+                {**first, "ref": '{"ts": "2"}', "updated_at": 2.0},
+                {**first, "identity": "a2", "ref": '{"ts": "3"}'},
+            ],
+        )
+    with store.reading() as session:
+        rows = session.query(TargetRef).order_by(TargetRef.identity).all()
+    assert [(r.identity, r.ref, r.updated_at) for r in rows] == [
+        ("a1", '{"ts": "2"}', 2.0),
+        ("a2", '{"ts": "3"}', 1.0),
+    ]
