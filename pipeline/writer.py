@@ -47,6 +47,8 @@ class ElasticsearchWriter(threading.Thread):
         )
         self.dead_letters = settings.buffer_dir / "dead-letters.ndjson"
         self._next_sweep = 0.0
+        self._small_since: float | None = None  # when a batch too small to send was first seen
+        self._burst = False  # the last batch read was a substantial one
         self.templates_ready = False
 
     def stop(self) -> None:
@@ -99,19 +101,30 @@ class ElasticsearchWriter(threading.Thread):
     def next_batch(self, in_flight: deque[tuple[Batch, Future[None]]]) -> Batch | None:
         """The records after those in flight; waits a little for some only when idle.
 
-        A bulk smaller than a full one is held back up to `flush_interval_seconds` so that
-        more records join it (Fluentd's flush_interval): at a trickle of a few hundred log
-        lines a second, one bulk per line or two costs Elasticsearch a request, a translog
-        fsync and a refresh's worth of segments each. With bulks in flight a small one waits
-        for them instead, and lingers once they are back."""
+        A trickle is gathered (Fluentd's flush_interval): a bulk of less than an eighth of a
+        full one is held back until `flush_interval_seconds` after the writer first saw it, so
+        that more records join it; at a few hundred log lines a second it was one bulk per
+        line or two, each costing Elasticsearch a request, a translog fsync and new segments.
+        Anything larger goes at once, so a fast stream is never slowed down by the interval, and
+        so does the small rest that ends a burst (only small after small is a trickle).
+        """
         batch = self._read(in_flight, 0 if in_flight else 0.5)
         linger = self.settings.flush_interval_seconds
-        if batch is None or linger <= 0 or self.full(batch):
+        burst, self._burst = self._burst, batch is not None and self.substantial(batch)
+        if batch is None or linger <= 0 or self._burst or burst:
+            self._small_since = None
             return batch
-        if in_flight:
-            return None
-        self.stopping.wait(linger)
-        return self._read(in_flight, 0)
+        now = time.monotonic()
+        if self._small_since is None:
+            self._small_since = now
+        wait = self._small_since + linger - now
+        if wait > 0:
+            if in_flight:  # the bulks out come back first; it is looked at again then
+                return None
+            self.stopping.wait(wait)
+            batch = self._read(in_flight, 0)
+        self._small_since = None
+        return batch
 
     def _read(self, in_flight: deque[tuple[Batch, Future[None]]], wait: float) -> Batch | None:
         return self.buffer.next_batch(
@@ -127,6 +140,13 @@ class ElasticsearchWriter(threading.Thread):
         return (
             batch.count >= self.settings.bulk_max_documents
             or len(batch.data) * 2 >= self.settings.bulk_max_bytes
+        )
+
+    def substantial(self, batch: Batch) -> bool:
+        """Worth a bulk request of its own now, without waiting for more records."""
+        return (
+            batch.count * 8 >= self.settings.bulk_max_documents
+            or len(batch.data) * 8 >= self.settings.bulk_max_bytes
         )
 
     def full_batch_ahead(self, in_flight: deque[tuple[Batch, Future[None]]]) -> Batch | None:

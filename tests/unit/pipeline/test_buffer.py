@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 from pipeline.buffer import BufferFull, DiskBuffer, whole_records
+from pipeline.settings import PipelineSettings
+from pipeline.writer import ElasticsearchWriter
 
 DAY = "logs-a-2026.01.01"
 
@@ -105,3 +109,30 @@ def test_whole_records_cuts_after_complete_records_and_at_most_max(max_records: 
         data = b"".join(lines[:end]) + b"torn"
         records = min(end // 2, max_records)
         assert whole_records(data, max_records) == (len(b"".join(lines[: 2 * records])), records)
+
+
+def test_writer_sends_a_burst_and_its_rest_at_once_but_holds_a_trickle(tmp_path: Path) -> None:
+    """Which batches the writer sends now and which it keeps for the flush interval (no
+    Elasticsearch needed: only the choice is checked, with a bulk pretended in flight)."""
+    settings = PipelineSettings(
+        buffer_dir=tmp_path, bulk_max_documents=80, flush_interval_seconds=60
+    )
+    buffer = DiskBuffer(tmp_path, 1 << 20, 1 << 20)
+    writer = ElasticsearchWriter(settings, buffer)
+    out: Future[None] = Future()
+    buffer.append([(DAY, {"n": n}) for n in range(40)])  # half a bulk: substantial
+    burst = writer.next_batch(deque())
+    assert burst is not None
+    assert burst.count == 40
+    in_flight = deque([(burst, out)])
+    buffer.append([(DAY, {"n": 40})])  # the small rest of that burst goes at once
+    rest = writer.next_batch(in_flight)
+    assert rest is not None
+    assert rest.count == 1
+    in_flight.append((rest, out))
+    buffer.append([(DAY, {"n": 41})])  # small after small: a trickle, kept for more
+    assert writer.next_batch(in_flight) is None
+    buffer.append([(DAY, {"n": n}) for n in range(42, 60)])  # grown past an eighth: goes
+    grown = writer.next_batch(in_flight)
+    assert grown is not None
+    assert grown.count == 19
