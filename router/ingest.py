@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, insert, select
+from sqlalchemy import CursorResult, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from router.payload import WebhookAlert, WebhookPayload
@@ -49,6 +49,21 @@ def identity_for(target: str, route: dict[str, object], alert: WebhookAlert, gro
     return alert.identity()
 
 
+_webhooks: Any = Webhook.__table__
+_events: Any = AlertEvent.__table__
+# Built once (per webhook they cost more Python than running them), on the plain tables.
+STORE_WEBHOOK = insert(_webhooks)
+EXISTING = select(_events.c.fingerprint, _events.c.starts_at, _events.c.status).where(
+    _events.c.fingerprint.in_(bindparam("b_fingerprints", expanding=True))
+)
+EVENT_IDS = select(
+    _events.c.id, _events.c.fingerprint, _events.c.starts_at, _events.c.status
+).where(
+    _events.c.fingerprint.in_(bindparam("b_fingerprints", expanding=True)),
+    _events.c.webhook_id == bindparam("b_webhook_id"),
+)
+
+
 def ingest(store: Store, table: RoutingTable, payload: WebhookPayload, raw: bytes) -> IngestResult:
     with store.session(urgent=True) as session:
         return ingest_into(session, store, table, payload, raw)
@@ -61,17 +76,18 @@ def ingest_into(
     query, new ones and their deliveries inserted in one batch each (unique keys still guard
     against a concurrent router on the same database)."""
     now = time.time()
-    stored: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        # Core, not the ORM: flushing one object cost a tenth of the webhook's time
-        insert(Webhook).values(
-            received_at=now,
-            group_key=payload.groupKey,
-            receiver=payload.receiver,
-            status=payload.status,
-            alerts=len(payload.alerts),
-            truncated_alerts=payload.truncatedAlerts,
-            body=raw.decode("utf-8", "replace"),
-        )
+    connection = session.connection()
+    stored: CursorResult[Any] = connection.execute(
+        STORE_WEBHOOK,
+        {
+            "received_at": now,
+            "group_key": payload.groupKey,
+            "receiver": payload.receiver,
+            "status": payload.status,
+            "alerts": len(payload.alerts),
+            "truncated_alerts": payload.truncatedAlerts,
+            "body": raw.decode("utf-8", "replace"),
+        },
     )
     (webhook_id,) = stored.inserted_primary_key or (None,)
     if webhook_id is None:
@@ -79,12 +95,7 @@ def ingest_into(
     keyed = {(a.identity(), a.startsAt.isoformat(), a.status): a for a in payload.alerts}
     fingerprints = sorted({fingerprint for fingerprint, _, _ in keyed})
     existing = {
-        tuple(row)
-        for row in session.execute(
-            select(AlertEvent.fingerprint, AlertEvent.starts_at, AlertEvent.status).where(
-                AlertEvent.fingerprint.in_(fingerprints)
-            )
-        )
+        tuple(row) for row in connection.execute(EXISTING, {"b_fingerprints": fingerprints})
     }
     fresh = {key: alert for key, alert in keyed.items() if key not in existing}
     if fresh:
@@ -109,13 +120,9 @@ def ingest_into(
         )
     event_ids = {
         (row.fingerprint, row.starts_at, row.status): row.id
-        for row in session.execute(
-            select(
-                AlertEvent.id, AlertEvent.fingerprint, AlertEvent.starts_at, AlertEvent.status
-            ).where(
-                AlertEvent.fingerprint.in_(sorted({f for f, _, _ in fresh})),
-                AlertEvent.webhook_id == webhook_id,
-            )
+        for row in connection.execute(
+            EVENT_IDS,
+            {"b_fingerprints": sorted({f for f, _, _ in fresh}), "b_webhook_id": webhook_id},
         )
     }
     deliveries = [

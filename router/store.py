@@ -216,6 +216,7 @@ class Store:
         self._gate = (
             WriterGate(sqlite_file(self.engine)) if self.engine.dialect.name == "sqlite" else None
         )
+        self._ignoring: dict[type[Base], Any] = {}
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
@@ -264,6 +265,12 @@ class Store:
             yield session
 
     def _insert_ignoring_duplicates(self, model: type[Base]) -> Any:
+        """Built once per table: building it per webhook cost more than running it."""
+        if model not in self._ignoring:
+            self._ignoring[model] = self._build_insert_ignoring(model)
+        return self._ignoring[model]
+
+    def _build_insert_ignoring(self, model: type[Base]) -> Any:
         table: Any = model.__table__
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
@@ -278,7 +285,7 @@ class Store:
         self, session: Session, model: type[Base], rows: list[dict[str, Any]]
     ) -> None:
         """Insert the rows whose unique keys are free; the others are left as they are."""
-        session.execute(self._insert_ignoring_duplicates(model), rows)
+        session.connection().execute(self._insert_ignoring_duplicates(model), rows)
 
     def save_refs(self, session: Session, rows: list[dict[str, Any]]) -> None:
         """What targets gave back (Slack ts, Jira key), inserted or replacing the earlier one for
