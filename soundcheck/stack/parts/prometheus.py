@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,21 @@ from soundcheck.settings import StackSettings
 from soundcheck.stack.part import TEMPLATES, NotReady, Part, find_binary
 
 ALERT_RULES = REPO_ROOT / "alert_rules"
+RULE_FILES = ("*.rules.yml", "slo/*.rules.yml")
+# The address the rules' runbook links are written for: the router's on a default stack.
+DEFAULT_ROUTER_URL = "http://127.0.0.1:8080/"
+
+
+def render_rules(destination: Path, router_url: str) -> Path:
+    """The rule files with their runbook links pointing at this stack's router (a port offset
+    or another host moves it); the files in alert_rules/ stay as production reads them."""
+    shutil.rmtree(destination, ignore_errors=True)  # a rule file removed since goes too
+    for pattern in RULE_FILES:
+        for source in ALERT_RULES.glob(pattern):
+            target = destination / source.relative_to(ALERT_RULES)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(source.read_text().replace(DEFAULT_ROUTER_URL, f"{router_url}/"))
+    return destination
 
 
 def http_probe(url: str, version_path: str, pick_version: Callable[[Any], object]) -> str:
@@ -49,7 +65,7 @@ class Prometheus(Part):
             TEMPLATES / "prometheus" / "prometheus.yml",
             self.dir / "prometheus.yml",
             host=s.host,
-            rules_dir=ALERT_RULES,
+            rules_dir=render_rules(self.dir / "rules", f"http://{s.host}:{s.router_port}"),
             **ports,
         )
 
@@ -59,6 +75,7 @@ class Prometheus(Part):
             f"--config.file={self.dir / 'prometheus.yml'}",
             f"--storage.tsdb.path={self.dir / 'data'}",
             f"--web.listen-address={self.settings.host}:{self.settings.prometheus_port}",
+            f"--web.external-url={self.address()}",  # alerts' source links: this address
             "--web.enable-lifecycle",  # lets later steps reload rules without a restart
             "--storage.tsdb.retention.time=15d",
         ]
@@ -100,6 +117,7 @@ class Alertmanager(Part):
             f"--config.file={self.config_path}",
             f"--storage.path={self.dir / 'data'}",
             f"--web.listen-address={self.settings.host}:{self.settings.alertmanager_port}",
+            f"--web.external-url={self.address()}",  # the router's silence links: this address
             "--cluster.listen-address=",  # a single local instance: no gossip port to collide
         ]
 
