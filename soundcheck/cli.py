@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from soundcheck.demo import DemoError, run_demo
 from soundcheck.log_search import print_log_search
 from soundcheck.progress import LiveProgress, PlainProgress
 from soundcheck.router_cli import router_app
@@ -158,29 +159,39 @@ def logs(
 
 
 @app.command()
-def demo() -> None:
-    """Bring the stack up and say where to look (later: a short load and a failure drill)."""
+def demo(
+    users: Annotated[int, typer.Option(min=4, max=2000, help="users in the ticket opening")] = 120,
+    drill_users: Annotated[
+        int, typer.Option(min=2, max=500, help="users booking while Redis is down")
+    ] = 20,
+) -> None:
+    """The main job on the real stack: a ticket opening, then Redis fails and someone is paged."""
     up(None)
     settings = load_settings()
+    try:
+        found = run_demo(_stack(), console, users, drill_users)
+    except DemoError as error:
+        raise _fail(StackError(str(error))) from None
     host = settings.host
     console.print("\nWhere to look:")
     where = [
-        ("Prometheus", f"http://{host}:{settings.prometheus_port}"),
+        ("Notifications", f"http://{host}:{settings.sandbox_port}/_sandbox"),
+        ("Alert router", f"http://{host}:{settings.router_port}/runbooks"),
+        ("Prometheus", f"http://{host}:{settings.prometheus_port}/alerts"),
         ("Alertmanager", f"http://{host}:{settings.alertmanager_port}"),
+        ("Booking API", f"http://{host}:{settings.booking_port}/openapi.json"),
         ("Elasticsearch", f"http://{host}:{settings.elasticsearch_port}"),
-        ("Kafka bootstrap", f"{host}:{settings.kafka_port}"),
         (
             "MariaDB",
             f"mysql://{settings.mariadb_user}@{host}:{settings.mariadb_port}/"
             f"{settings.mariadb_database}",
         ),
-        ("Redis", f"redis://{host}:{settings.redis_port}"),
-        ("Alert router", f"http://{host}:{settings.router_port}/runbooks"),
-        ("Notifications", f"http://{host}:{settings.sandbox_port}/_sandbox"),
     ]
     for what, address in where:
         console.print(f"  {what:<16} {address}", highlight=False)
     console.print("\nStop everything with `make down` (or `.venv/bin/soundcheck down`).")
+    if found["sold_twice"] or found["page"] is None or found["failed"]:
+        raise typer.Exit(1)
 
 
 @app.command()
