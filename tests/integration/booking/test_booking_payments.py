@@ -92,3 +92,37 @@ def test_payment_with_wrong_amount_is_400_and_charges_nothing(booking: BookingIn
         assert answer.status_code == 400
         assert "does not match" in answer.json()["message"]
         assert booking.balance(client, user) == SEAT_PRICE
+
+
+def test_many_users_finishing_at_once_all_get_their_payment_answered(
+    booking: BookingInstance,
+) -> None:
+    """Each payment expires its user's token and lets the next one in. Done as two transactions
+    locking queue_tokens' rows in opposite orders (by token, and by status), payments finishing
+    together deadlocked in MariaDB and a committed payment was answered 503."""
+    users = [f"finisher-{i}" for i in range(40)]
+    with booking.client() as client:
+        tokens = [booking.active_token(client, user) for user in users]
+        for user in users:
+            booking.charge(client, user, SEAT_PRICE)
+        reservations = [
+            booking.reserve(client, tokens[i], user, 101 + i, schedule_id="schedule_5")
+            for i, user in enumerate(users)
+        ]
+
+    def pay(i: int) -> httpx.Response:
+        with booking.client() as client:
+            return client.post(
+                "/payments",
+                headers={"X-Queue-Token": tokens[i], "Idempotency-Key": f"finisher-{i}"},
+                json={"reservationId": reservations[i]["reservationId"], "amount": SEAT_PRICE},
+            )
+
+    answers = concurrently(len(users), pay)
+    assert [a.status_code for a in answers] == [201] * len(users), [
+        a.text for a in answers if a.status_code != 201
+    ]
+    left_active = booking.sql(
+        "SELECT COUNT(*) FROM queue_tokens WHERE status = 'ACTIVE' AND user_id LIKE 'finisher-%%'"
+    )
+    assert left_active[0][0] == 0  # every finished user's place went to the next one
