@@ -23,7 +23,7 @@ import httpx
 from rich.console import Console
 from rich.progress import Progress
 
-from sandbox.client import SandboxClient
+from sandbox.client import SandboxClient, only_mentioning
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.stack import Stack
@@ -213,16 +213,46 @@ def redis_drill(
         base_url=f"http://{settings.host}:{settings.prometheus_port}", timeout=10
     )
     sandbox = SandboxClient(f"http://{settings.host}:{settings.sandbox_port}")
-    seen = {p["seq"] for p in sandbox.received("pagerduty", mentioning=PAGE_TEXT)}
 
-    def firing() -> bool:
-        query = 'ALERTS{alertname="RedisDown", alertstate="firing"}'
+    def alerts(query: str) -> bool:
         answer = prometheus.get("/api/v1/query", params={"query": query})
         return bool(answer.json()["data"]["result"])
 
+    def firing() -> bool:
+        return alerts('ALERTS{alertname="RedisDown", alertstate="firing"}')
+
+    def clear() -> bool:
+        """No RedisDown left from an earlier fault: one still firing (or active in
+        Alertmanager) would simply go on, and until its resolve has been sent Alertmanager folds
+        a new fault into the incident still open (it dedups by the set of firing alerts), so
+        nobody would be paged again."""
+        if alerts('ALERTS{alertname="RedisDown"}'):
+            return False
+        active = httpx.get(
+            f"http://{settings.host}:{settings.alertmanager_port}/api/v2/alerts",
+            params={"filter": 'alertname="RedisDown"'},
+            timeout=10,
+        )
+        if active.json():
+            return False
+        received = sandbox.received("pagerduty")  # newest first
+        pages = only_pages(received)
+        if not pages:
+            return True
+        trigger = pages[0]
+        key = trigger["body"].get("dedup_key")
+        return any(
+            p["kind"] == "resolve" and p["body"].get("dedup_key") == key and p["at"] > trigger["at"]
+            for p in received
+        )
+
+    def only_pages(received: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [p for p in only_mentioning(received, PAGE_TEXT) if p["kind"] == "trigger"]
+
     def new_page() -> dict[str, Any] | None:
-        pages = sandbox.received("pagerduty", mentioning=PAGE_TEXT)
-        fresh = [p for p in pages if p["seq"] not in seen and p["kind"] == "trigger"]
+        """The first trigger received since the fault (by time: the sandbox's sequence numbers
+        start again when it restarts)."""
+        fresh = [p for p in only_pages(sandbox.received("pagerduty")) if p["at"] >= fault_at]
         return fresh[-1] if fresh else None
 
     names = [f"degraded{n}" for n in range(users)]
@@ -232,7 +262,13 @@ def redis_drill(
         f"\n[bold]Failure drill[/bold]: {users} more users are through the queue; stopping Redis "
         "(`soundcheck stop redis`) before they book."
     )
-    began = time.monotonic()
+    if not clear():
+        console.print(
+            "  waiting for the last RedisDown (an earlier fault) to be resolved at PagerDuty first"
+        )
+        if not wait_for(clear, 300, every=2):
+            raise DemoError("RedisDown from an earlier fault did not resolve within 5 minutes")
+    began, fault_at = time.monotonic(), time.time()
     stack.stop(["redis"])
     try:
         wave = run_wave(opening, users, "degraded wave", progress, tokens)
