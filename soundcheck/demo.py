@@ -258,16 +258,16 @@ def redis_drill(
     names = [f"degraded{n}" for n in range(users)]
     with ThreadPoolExecutor(16) as pool:
         tokens = list(pool.map(lambda name: opening.token(name, QUEUE_WAIT_SECONDS), names))
+    if not clear():
+        console.print(
+            "\n  waiting for the last RedisDown (an earlier fault) to be resolved at PagerDuty"
+        )
+        if not wait_for(clear, 300, every=2):
+            raise DemoError("RedisDown from an earlier fault did not resolve within 5 minutes")
     console.print(
         f"\n[bold]Failure drill[/bold]: {users} more users are through the queue; stopping Redis "
         "(`soundcheck stop redis`) before they book."
     )
-    if not clear():
-        console.print(
-            "  waiting for the last RedisDown (an earlier fault) to be resolved at PagerDuty first"
-        )
-        if not wait_for(clear, 300, every=2):
-            raise DemoError("RedisDown from an earlier fault did not resolve within 5 minutes")
     began, fault_at = time.monotonic(), time.time()
     stack.stop(["redis"])
     try:

@@ -110,6 +110,12 @@ class Alertmanager(Part):
             router_url=f"http://{s.host}:{s.router_port}/alerts",
             router_token_file=ensure_router_token(self.settings.home / "router" / "token", s),
         )
+        # Alertmanager remembers what it notified (nflog) across restarts: an alert whose resolve
+        # never went out (the stack stopped mid-incident) then counts as notified and firing,
+        # and the next fault of the same alert pages nobody until repeat_interval (30 min for
+        # P0). The router is the exactly-once layer (an alert episode is stored once, by its
+        # startsAt), so a resend after a restart costs nothing; silences are kept.
+        (self.dir / "data" / "nflog").unlink(missing_ok=True)
 
     def command(self) -> list[str]:
         return [

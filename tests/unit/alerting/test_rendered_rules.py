@@ -1,4 +1,5 @@
-"""The rule files Prometheus loads point their runbook links at the stack's own router."""
+"""What Prometheus and Alertmanager are started with: rule files whose runbook links point at the
+stack's own router, and an Alertmanager that does not remember notifications across restarts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from soundcheck.stack.parts.prometheus import ALERT_RULES, RULE_FILES, render_rules
+from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.prometheus import ALERT_RULES, RULE_FILES, Alertmanager, render_rules
 
 
 def runbook_urls(directory: Path) -> list[str]:
@@ -33,3 +35,17 @@ def test_runbook_links_follow_the_router_address(tmp_path: Path) -> None:
     assert all(url.startswith("http://10.0.0.5:9080/runbooks/") for url in moved)
     again = render_rules(tmp_path, "http://10.0.0.5:9080")
     assert not (again / "stale.rules.yml").exists()
+
+
+def test_alertmanager_forgets_what_it_notified_but_keeps_silences(tmp_path: Path) -> None:
+    """A firing alert remembered as notified from before a restart would keep the same alert's
+    next fault from paging anyone until its repeat interval."""
+    part = Alertmanager(StackSettings(home=tmp_path))
+    data = part.dir / "data"
+    data.mkdir(parents=True)
+    (data / "nflog").write_bytes(b"notified before the restart")
+    (data / "silences").write_bytes(b"a silence someone set")
+    part.prepare()
+    assert not (data / "nflog").exists()
+    assert (data / "silences").read_bytes() == b"a silence someone set"
+    assert part.config_path.exists()
