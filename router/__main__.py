@@ -70,7 +70,17 @@ def main(argv: list[str]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     fewer_pauses()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    # log_config=None: uvicorn's own dictConfig closes every handler installed before it (the
+    # log shipper's too) and leaves them attached, so each record was dropped, never shipped.
+    # Without it, uvicorn's loggers propagate to ours.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        log_level="warning",
+        access_log=False,
+    )
     return 0
 
 

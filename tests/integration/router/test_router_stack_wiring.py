@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from sandbox.client import SandboxClient
-from sandbox.harness import eventually
+from sandbox.harness import eventually, parts_up
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+
+LENIENT = {"ignore_unavailable": "true", "allow_no_indices": "true"}
 
 
 def router_url(stack: Stack) -> str:
@@ -68,3 +72,43 @@ def test_alert_posted_to_the_stack_alertmanager_pages_through_the_router(
         "endsAt": (now - timedelta(seconds=1)).isoformat(),
     }
     httpx.post(f"{alertmanager}/api/v2/alerts", json=[resolved], timeout=5).raise_for_status()
+
+
+def dropped_log_records(router_url: str) -> float:
+    """`log_records_dropped_total` on the router's /metrics, summed over every reason."""
+    metrics = httpx.get(f"{router_url}/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        if family.name == "log_records_dropped"
+        for sample in family.samples
+        if sample.name == "log_records_dropped_total"
+    )
+
+
+def test_stack_router_webhook_process_ships_its_logs(
+    router_parts: Stack, settings: StackSettings
+) -> None:
+    """uvicorn's own logging set-up once closed the shipper's handler: every record of the
+    webhook's process was dropped (reason "shutdown") and none reached Elasticsearch."""
+    with parts_up(settings, ["elasticsearch", "pipeline"]) as stack:
+        path = f"/runbooks/LogShippingCheck{uuid.uuid4().hex[:8]}"
+        assert httpx.get(f"{router_url(router_parts)}{path}", timeout=10).status_code == 404
+        elasticsearch = stack.part("elasticsearch").address()
+
+        def shipped() -> list[dict[str, Any]]:
+            httpx.post(f"{elasticsearch}/logs-router-*/_refresh", params=LENIENT, timeout=10)
+            answer = httpx.post(
+                f"{elasticsearch}/logs-router-*/_search",
+                params=LENIENT,
+                json={"query": {"term": {"url.path": path}}},
+                timeout=10,
+            )
+            if answer.status_code != 200:  # an index created a moment ago may not be searchable
+                return []
+            return [hit["_source"] for hit in answer.json()["hits"]["hits"]]
+
+        (line,) = eventually(shipped, 90, f"the router's log line for {path} in Elasticsearch")
+        assert line["event.action"] == "http.request.completed"
+        assert line["service.name"] == "router"
+        assert dropped_log_records(router_url(router_parts)) == 0
