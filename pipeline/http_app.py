@@ -2,8 +2,9 @@
 
 A plain ASGI app (no framework): three routes, and the body limit must be enforced while reading.
 Answers follow OTLP/HTTP: 200 with an empty response in the request's encoding, 400 for a body
-that is not OTLP, 413 when too large, 415 for other content types, 503 with Retry-After when the
-buffer is full (the OTel SDK retries 503).
+that is not OTLP (or a header that is not UTF-8 text), 413 when too large, 415 for other content
+types, 503 with Retry-After when the buffer is full (the OTel SDK retries 503). Every refusal is a
+JSON `google.rpc.Status` (`{"code", "message"}`) whose message is a sentence, and is counted.
 """
 
 from __future__ import annotations
@@ -27,8 +28,16 @@ JSON = "application/json"
 VERSION = "1"
 
 
+# google.rpc.Code of each refusal, for the Status body OTLP/HTTP asks for.
+RPC_CODES = {400: 3, 404: 5, 413: 3, 415: 3, 503: 14}  # INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE
+
+
 class TooLarge(Exception):
     pass
+
+
+class BadHeader(Exception):
+    """A request header that is not UTF-8 text; the message names it."""
 
 
 class PipelineHttpApp:
@@ -49,10 +58,14 @@ class PipelineHttpApp:
             body = {"status": "ok", "version": VERSION, "buffer_bytes": self.buffer.pending_bytes()}
             await respond(send, 200, orjson.dumps(body), JSON)
         else:
-            await respond(send, 404, b"Not found. Routes: POST /v1/traces, GET /metrics, /health.")
+            await reject(send, 404, "Not found. Routes: POST /v1/traces, GET /metrics, /health.")
 
     async def traces(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        try:
+            headers = decode_headers(scope["headers"])
+        except BadHeader as error:
+            await reject(send, 400, str(error))
+            return
         content_type = headers.get("content-type", "").split(";")[0].strip()
         if content_type not in (PROTOBUF, JSON):
             await reject(send, 415, f"Content-Type must be {PROTOBUF} or {JSON}.")
@@ -87,6 +100,20 @@ class PipelineHttpApp:
         await respond(send, 200, b"{}" if content_type == JSON else b"", content_type)
 
 
+def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header names (lower case) to values; a value that is not UTF-8 is refused, not a 500."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        text_name = name.decode("latin-1").lower()
+        try:
+            headers[text_name] = value.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise BadHeader(
+                f"The header {text_name[:100]!r} is not valid UTF-8 text; send it as UTF-8."
+            ) from error
+    return headers
+
+
 async def read_body(receive: Receive, limit: int) -> bytes:
     parts: list[bytes] = []
     size = 0
@@ -112,7 +139,8 @@ def inflate(body: bytes, limit: int) -> bytes:
 async def reject(send: Send, status: int, sentence: str, retry: bool = False) -> None:
     metrics.REQUESTS_REJECTED.labels(status=str(status)).inc()
     extra = [(b"retry-after", b"2")] if retry else []
-    await respond(send, status, sentence.encode(), "text/plain; charset=utf-8", extra)
+    body = orjson.dumps({"code": RPC_CODES.get(status, 2), "message": sentence})  # 2: UNKNOWN
+    await respond(send, status, body, JSON, extra)
 
 
 async def respond(

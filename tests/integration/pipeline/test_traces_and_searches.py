@@ -12,7 +12,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from pipeline_es import sources
+from pipeline_es import metric_value, sources
 from test_real_parts import eventually
 
 from pipeline.forward_client import ForwardClient
@@ -101,6 +101,22 @@ def test_otlp_json_and_gzip_bodies_and_clear_errors(pipeline_url: str, service: 
     assert "not OTLP JSON" in bad.text
     wrong_type = httpx.post(f"{pipeline_url}/v1/traces", content=b"x")
     assert wrong_type.status_code == 415
+
+
+def test_a_header_that_is_not_utf8_gets_400_with_a_sentence_and_is_counted(
+    pipeline_url: str,
+) -> None:
+    rejected = "pipeline_otlp_requests_rejected_total"
+    before = metric_value(pipeline_url, rejected, status="400")
+    answer = httpx.post(
+        f"{pipeline_url}/v1/traces",
+        content=b'{"resourceSpans":[]}',
+        headers={"Content-Type": "application/json", "X-Client-Note": b"caf\xe9"},
+    )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/json"
+    assert "'x-client-note' is not valid UTF-8 text" in answer.json()["message"]
+    assert metric_value(pipeline_url, rejected, status="400") == before + 1
 
 
 def test_each_saved_search_returns_its_documents(
