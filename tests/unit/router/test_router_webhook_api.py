@@ -235,3 +235,67 @@ def test_pagerduty_group_mode_resolves_only_when_the_whole_group_is(
         assert sorted(a for _, a in deliveries(settings)) == ["trigger", "trigger"]
         client.post("/alerts", json=payload(fingerprint="a2", status="resolved"), headers=bearer())
         assert sorted(a for _, a in deliveries(settings)) == ["resolve", "trigger", "trigger"]
+
+
+def basic(credentials: bytes) -> str:
+    return "Basic " + base64.b64encode(credentials).decode()
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer",
+        "Bearer ",
+        "Bearer    ",
+        f"Bearer {TOKEN[:1]}",
+        f"Bearer {TOKEN[:-1]}",
+        f"Bearer {TOKEN}x",
+        f"Bearer {TOKEN}{TOKEN}",
+        f"Bearer {TOKEN.upper()}",
+        f"Bearer{TOKEN}",
+        f"Token {TOKEN}",
+        TOKEN,
+        "Basic",
+        "Basic ",
+        basic(b""),
+        basic(b":"),
+        basic(b"am"),
+        basic(b"am:"),
+        basic(b"am:secre"),
+        basic(b"am:secretx"),
+        basic(b"a:secret"),
+        basic(b"amx:secret"),
+        basic(b":secret"),
+        basic(b"am:secret:"),
+        "Basic not-base64!",
+        f"Basic {TOKEN}",
+        f"Bearer {base64.b64encode(b'am:secret').decode()}",
+    ],
+)
+def test_anything_but_the_exact_credentials_gets_401(
+    client: TestClient, settings: RouterSettings, authorization: str
+) -> None:
+    """Empty, shortened, longer or otherwise wrong credentials: not one is a prefix match."""
+    answer = client.post("/alerts", json=payload(), headers={"Authorization": authorization})
+    assert answer.status_code == 401, authorization
+    assert deliveries(settings) == []
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        f"Bearer {TOKEN}",
+        f"bearer {TOKEN}",
+        f"BEARER {TOKEN}",
+        f"BeArEr {TOKEN}",
+        basic(b"am:secret"),
+        "basic " + base64.b64encode(b"am:secret").decode(),
+        "BASIC " + base64.b64encode(b"am:secret").decode(),
+    ],
+)
+def test_the_exact_credentials_are_accepted_whatever_the_scheme_case(
+    client: TestClient, authorization: str
+) -> None:
+    """RFC 9110: the auth scheme is case-insensitive; the credentials are not."""
+    answer = client.post("/alerts", json=payload(), headers={"Authorization": authorization})
+    assert answer.status_code == 200, authorization
