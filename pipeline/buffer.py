@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import secrets
@@ -22,8 +23,13 @@ from typing import Any
 
 import orjson
 
+from pipeline import metrics
+from pipeline.documents import degraded_document, nested_json
+
+log = logging.getLogger("pipeline.buffer")
 SEGMENT_NAME = re.compile(r"^segment-(\d{9})\.ndjson$")
 CHECKPOINT_INTERVAL_SECONDS = 1.0
+ORJSON_DEPTH = 254  # orjson refuses to encode containers nested deeper than this
 
 
 class BufferFull(Exception):
@@ -65,7 +71,24 @@ def encode_document(document: dict[str, Any]) -> bytes:
     try:  # msgpack bin values, ext types, integer keys
         return orjson.dumps(document, default=json_default, option=orjson.OPT_NON_STR_KEYS)
     except orjson.JSONEncodeError:  # invalid UTF-8 from the sender: keep it, replaced
+        pass
+    try:
         return orjson.dumps(valid_text(document), default=json_default)
+    except (orjson.JSONEncodeError, RecursionError):
+        return too_deep_document(document)
+
+
+def too_deep_document(document: dict[str, Any]) -> bytes:
+    """A record nested deeper than orjson encodes (254 levels) is kept degraded, as a mapping
+    refusal is: core fields plus the whole record as text. Refusing it instead would leave its
+    chunk unacked, and a sender waiting for the ack would send it again for ever."""
+    metrics.DOCUMENTS_DEGRADED.inc()
+    log.warning("a record is nested deeper than %d levels; indexing it degraded", ORJSON_DEPTH)
+    reason = (
+        f"the record is nested deeper than {ORJSON_DEPTH} levels; "
+        "it is kept whole as text in event.original"
+    )
+    return orjson.dumps(degraded_document(document, reason, nested_json(document)))
 
 
 def valid_text(value: Any) -> Any:

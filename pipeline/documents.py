@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 SERVICE_NAME_UNSAFE = re.compile(r"[^a-z0-9_-]+")
 UNKNOWN_SERVICE = "unknown"
 SECONDS_PER_DAY = 86_400
@@ -126,7 +128,9 @@ def degraded_document(document: dict[str, Any], reason: str, original: str) -> d
     kept: dict[str, Any] = {"@timestamp": document.get("@timestamp")}
     for name in DEGRADED_FIELDS[1:]:
         value = field(document, name)
-        if value is not None:
+        if isinstance(value, dict | list | tuple):
+            kept[name] = nested_json(value)  # str() of a deep one would recurse too deep
+        elif value is not None:
             kept[name] = value if isinstance(value, str) else str(value)
     timestamp = kept["@timestamp"]
     if not isinstance(timestamp, str) or not timestamp[:4].isdigit():
@@ -135,3 +139,46 @@ def degraded_document(document: dict[str, Any], reason: str, original: str) -> d
     kept["tags"] = ["pipeline.degraded"]
     kept["pipeline.rejection"] = reason[:1000]
     return kept
+
+
+class _Text(str):
+    """JSON punctuation already written out, as opposed to a value still to encode."""
+
+
+def nested_json(value: Any) -> str:
+    """`value` as JSON text however deep it is nested (orjson stops at 254 levels, Python's
+    json at its recursion limit): a loop with its own stack instead of recursion. Strings that
+    are not valid UTF-8 are kept replaced, bytes become text."""
+    parts: list[str] = []
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, _Text):
+            parts.append(item)
+        elif isinstance(item, dict):
+            pending.append(_Text("}"))
+            for position, (key, inner) in reversed(list(enumerate(item.items()))):
+                pending.append(inner)
+                pending.append(_Text(("," if position else "") + _leaf_json(str(key)) + ":"))
+            parts.append("{")
+        elif isinstance(item, list | tuple):
+            pending.append(_Text("]"))
+            for position, inner in reversed(list(enumerate(item))):
+                pending.append(inner)
+                if position:
+                    pending.append(_Text(","))
+            parts.append("[")
+        else:
+            parts.append(_leaf_json(item))
+    return "".join(parts)
+
+
+def _leaf_json(value: Any) -> str:
+    if isinstance(value, str):
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    elif isinstance(value, bytes | bytearray | memoryview):
+        value = bytes(value).decode("utf-8", "replace")
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # ext types, integers beyond 64 bits, ...
+        return orjson.dumps(str(value)).decode()

@@ -9,7 +9,7 @@ import time
 import httpx
 import msgpack
 from fluent import sender
-from pipeline_es import sources
+from pipeline_es import metric_value, sources
 from test_real_parts import eventually
 
 from pipeline.forward_client import ForwardClient
@@ -136,3 +136,39 @@ def test_bad_input_closes_only_that_connection(
     assert 'pipeline_connections_closed_total{reason="oversized"}' in metrics
     assert 'pipeline_connections_closed_total{reason="malformed"}' in metrics
     assert 'pipeline_connections_closed_total{reason="not_msgpack"}' in metrics
+
+
+def nested(depth: int, bottom: str) -> dict[str, object]:
+    record: dict[str, object] = {"bottom": bottom}
+    for _ in range(depth):
+        record = {"inner": record}
+    return record
+
+
+def test_a_record_nested_too_deep_is_acked_and_indexed_degraded(
+    es: httpx.Client, forward_address: Address, service: str, pipeline_url: str
+) -> None:
+    """orjson encodes at most 254 levels; deeper records used to close the connection unacked,
+    so a sender waiting for the ack resent the chunk for ever."""
+    degraded_before = metric_value(pipeline_url, "pipeline_documents_degraded_total")
+    records = [
+        {"message": "shallow", "service.name": service},
+        {"message": "300 deep", "service.name": service, "payload": nested(300, "bottom 300")},
+        {"message": "1000 deep", "service.name": service, "payload": nested(1000, "bottom 1000")},
+    ]
+    with ForwardClient(*forward_address) as client:
+        client.send("booking.app", records)  # returns only once the chunk is acked
+    docs = eventually(
+        lambda: (found := sources(es, f"logs-{service}-*")) and len(found) == 3 and found,
+        30,
+        "the shallow and both deep records indexed",
+    )
+    by_message = {doc["message"]: doc for doc in docs}
+    assert "tags" not in by_message["shallow"]
+    for depth in (300, 1000):
+        deep = by_message[f"{depth} deep"]
+        assert deep["tags"] == ["pipeline.degraded"]
+        assert "nested deeper than 254 levels" in deep["pipeline.rejection"]
+        assert deep["event.original"].count('{"inner":') == depth
+        assert f'"bottom":"bottom {depth}"' in deep["event.original"]
+    assert metric_value(pipeline_url, "pipeline_documents_degraded_total") == degraded_before + 2
