@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["firing", "resolved"]
 LabelSet = dict[str, str]
+# The largest number an INTEGER column holds in every store the router supports (MariaDB INT is
+# 32 bits): a larger one failed the insert, a 500 on SQLite and a 503 retried forever on MariaDB.
+STORE_INTEGER_MAX = 2**31 - 1
 
 
 class WebhookAlert(BaseModel):
@@ -44,7 +47,7 @@ class WebhookPayload(BaseModel):
 
     version: Literal["4"]
     groupKey: str = Field(max_length=8192)
-    truncatedAlerts: int = Field(0, ge=0)
+    truncatedAlerts: int = Field(0, ge=0, le=STORE_INTEGER_MAX)
     status: Status
     receiver: str = Field(max_length=1024)
     groupLabels: LabelSet = Field(default_factory=dict)

@@ -35,6 +35,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.mysql import LONGTEXT
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -42,6 +43,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 PENDING, DELIVERED, GIVEN_UP, DEAD = "pending", "delivered", "given_up", "dead"
+# A whole webhook body or alert: TEXT holds 64 KB on MariaDB, and a larger one (which the body
+# limit lets through) was refused with a 503 that Alertmanager retried for ever.
+LongText = Text().with_variant(LONGTEXT(), "mysql", "mariadb")
+# Columns made TEXT by stores older than LongText, widened at start.
+LONG_TEXT_COLUMNS = (("webhooks", "body"), ("alert_events", "alert"))
 
 
 class Base(DeclarativeBase):
@@ -59,7 +65,7 @@ class Webhook(Base):
     status: Mapped[str] = mapped_column(String(16))
     alerts: Mapped[int] = mapped_column(Integer)
     truncated_alerts: Mapped[int] = mapped_column(Integer, default=0)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(LongText)
 
 
 class AlertEvent(Base):
@@ -75,7 +81,7 @@ class AlertEvent(Base):
     priority: Mapped[str] = mapped_column(String(4))
     group_key: Mapped[str] = mapped_column(Text)
     external_url: Mapped[str] = mapped_column(Text)
-    alert: Mapped[str] = mapped_column(Text)  # the alert object as JSON
+    alert: Mapped[str] = mapped_column(LongText)  # the alert object as JSON
     received_at: Mapped[float] = mapped_column(Float)
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
 
@@ -221,6 +227,20 @@ class Store:
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
         self._add_delivery_priority()
+        self._widen_long_text()
+
+    def _widen_long_text(self) -> None:
+        """A MariaDB store made when the body and alert columns were TEXT gets LONGTEXT."""
+        if self.engine.dialect.name not in ("mysql", "mariadb"):
+            return
+        inspector = inspect(self.engine)
+        for table, column in LONG_TEXT_COLUMNS:
+            (kind,) = [c["type"] for c in inspector.get_columns(table) if c["name"] == column]
+            if not isinstance(kind, LONGTEXT):
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        text(f"ALTER TABLE {table} MODIFY COLUMN {column} LONGTEXT NOT NULL")
+                    )
 
     def _add_delivery_priority(self) -> None:
         """A store made before deliveries carried their priority gets the column (filled from

@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
+from sqlalchemy.dialects.mysql import LONGTEXT
 
+from router.app import create_app
 from router.ingest import ingest
-from router.payload import WebhookPayload
+from router.payload import STORE_INTEGER_MAX, WebhookPayload
 from router.routing import load_routing_table
 from router.settings import RouterSettings
-from router.store import Delivery, Store, TargetRef
+from router.store import LONG_TEXT_COLUMNS, Delivery, Store, TargetRef
 from sandbox.harness import parts_up
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection
+
+TOKEN = "mariadb-store-test-token"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+# Far above what TEXT holds (64 KB), and below the server's max_allowed_packet (16 MiB by default:
+# a body near MAX_BODY_BYTES needs a larger one, docs/router.md says so).
+BIG_ANNOTATION_BYTES = 4 * 1024 * 1024
+
+
+def webhook(
+    fingerprint: str, alertname: str = "RedisDown", annotations: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An Alertmanager v4 webhook with one firing P0 alert."""
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="RedisDown"}',
+        "status": "firing",
+        "receiver": "router",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": alertname, "priority": "P0"},
+                "annotations": annotations or {},
+                "startsAt": "2026-11-24T08:00:00Z",
+                "fingerprint": fingerprint,
+            }
+        ],
+    }
 
 
 @pytest.fixture
@@ -76,3 +109,47 @@ def test_target_refs_are_replaced_per_thread_on_mariadb(mariadb_url: str) -> Non
         ("a1", '{"ts": "2"}', 2.0),
         ("a2", '{"ts": "3"}', 1.0),
     ]
+
+
+def test_every_webhook_the_router_accepts_fits_the_mariadb_store(
+    mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever passes validation is stored, not refused by the database: a body near the size
+    limit (TEXT holds 64 KB), the longest strings in 4-byte characters, the largest counts.
+    A refusal there was a 503 that Alertmanager retries for ever."""
+    monkeypatch.setenv("SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING", "k" * 32)
+    settings = RouterSettings(database_url=mariadb_url, token=TOKEN)
+    big = webhook(
+        "big0",
+        annotations={"description": "x" * BIG_ANNOTATION_BYTES},
+    )
+    wide = webhook("wide0", alertname="\U0001f3b8" * 300) | {
+        "groupKey": "\U0001f3b8" * 8192,
+        "receiver": "\U0001f3b8" * 1024,
+        "externalURL": "http://am.example/" + "\U0001f3b8" * 8000,
+        "truncatedAlerts": STORE_INTEGER_MAX,
+    }
+    with TestClient(create_app(settings, start_worker=False, instrumented=False)) as client:
+        for body in (big, wide):
+            raw = json.dumps(body).encode()
+            assert len(raw) <= settings.max_body_bytes
+            answer = client.post("/alerts", content=raw, headers=BEARER)
+            assert answer.status_code == 200, answer.text[:300]
+            assert answer.json()["new_alert_events"] == 1
+        too_many = webhook("many0") | {"truncatedAlerts": STORE_INTEGER_MAX + 1}
+        answer = client.post("/alerts", json=too_many, headers=BEARER)
+        assert answer.status_code == 422
+        assert answer.json()["problems"][0]["field"] == "truncatedAlerts"
+
+
+def test_a_store_made_with_text_columns_gets_longtext_at_start(mariadb_url: str) -> None:
+    store = Store(mariadb_url)
+    store.create_schema()
+    with store.engine.begin() as connection:
+        for table, column in LONG_TEXT_COLUMNS:  # as stores made before LONGTEXT have them
+            connection.execute(text(f"ALTER TABLE {table} MODIFY COLUMN {column} TEXT NOT NULL"))
+    Store(mariadb_url).create_schema()
+    inspector = inspect(store.engine)
+    for table, column in LONG_TEXT_COLUMNS:
+        (kind,) = [c["type"] for c in inspector.get_columns(table) if c["name"] == column]
+        assert isinstance(kind, LONGTEXT), (table, column, kind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -165,15 +166,22 @@ def test_resolution_plans_resolve_deliveries(client: TestClient, settings: Route
         ({**payload(), "alerts": []}, "alerts"),
         ({**payload(), "alerts": [{"status": "burning"}]}, "alerts.0.status"),
         ({**payload(), "truncatedAlerts": -1}, "truncatedAlerts"),
+        # Beyond what the store's INTEGER column holds (MariaDB INT, then SQLite's 64 bits):
+        ({**payload(), "truncatedAlerts": 2**31}, "truncatedAlerts"),
+        ({**payload(), "truncatedAlerts": 2**63}, "truncatedAlerts"),
+        ({**payload(), "truncatedAlerts": 9223372036854775808 * 2}, "truncatedAlerts"),
+        ({**payload(), "truncatedAlerts": 10**40}, "truncatedAlerts"),
+        ({**payload(), "truncatedAlerts": 1e30}, "truncatedAlerts"),
     ],
 )
 def test_malformed_payload_gets_422_naming_the_field(
-    client: TestClient, body: dict[str, Any], field: str
+    client: TestClient, body: dict[str, Any], field: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     answer = client.post("/alerts", json=body, headers=bearer())
     assert answer.status_code == 422
     assert field in [p["field"] for p in answer.json()["problems"]]
     assert "Traceback" not in answer.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_not_json_gets_422(client: TestClient) -> None:
