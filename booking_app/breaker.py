@@ -60,6 +60,13 @@ class CircuitBreaker:
         with self._lock:
             return self._current_state()
 
+    def seconds_until_trial(self) -> float:
+        """How long an OPEN breaker still refuses every call (0 once a trial may go through)."""
+        with self._lock:
+            if self._state is not BreakerState.OPEN:
+                return 0.0
+            return max(0.0, self._opened_at + self.reset_seconds - self.clock())
+
     def _current_state(self) -> BreakerState:
         if self._state is BreakerState.OPEN and (
             self.clock() - self._opened_at >= self.reset_seconds

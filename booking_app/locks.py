@@ -76,7 +76,7 @@ class DistributedLock:
             acquired = self._acquire_in_redis(key, owner, started)
         except RedisUnavailable as why:
             acquired = None
-            telemetry.degraded_mode(True)
+            self.store.enter_degraded_mode()
             log.warning(
                 "redis lock unavailable, using the in-process lock",
                 extra={
@@ -96,7 +96,7 @@ class DistributedLock:
                 telemetry.lock_failed(key, time.monotonic() - started, "timeout")
                 raise
             return
-        telemetry.degraded_mode(False)
+        self.store.leave_degraded_mode()
         telemetry.lock_acquired(key, time.monotonic() - started, "redis")
         log.debug("lock acquired", extra={"event": "distributed_lock.acquired", "lock.key": key})
         try:

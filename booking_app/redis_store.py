@@ -2,10 +2,16 @@
 
 A call either returns, or raises RedisUnavailable, quickly: when the breaker is open it is not
 even tried. Callers decide their fallback (in-process lock, database read, 503).
+
+Recovery does not wait for traffic: while the breaker is not closed or the process runs in
+degraded mode, a background probe pings Redis (as the breaker's half-open trial), so a process
+that gets no requests still closes its breaker and leaves degraded mode once Redis is back.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,6 +41,11 @@ if redis.call('set', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then
 end
 return 0
 """
+
+
+# Between probes when no breaker trial is due (degraded with the breaker closed, or another
+# thread's trial in flight): short, so recovery takes one reset interval, not two.
+PROBE_PAUSE_SECONDS = 1.0
 
 
 class RedisUnavailable(Exception):
@@ -91,11 +102,66 @@ class RedisStore:
         )
         self._release = self.client.register_script(RELEASE_IF_OWNER)
         self._increment_once = self.client.register_script(INCREMENT_ONCE)
+        # Guards the flags below. Taken inside the breaker's lock (state changes), so it is never
+        # held while calling into the breaker.
+        self._recovery_guard = threading.Lock()
+        self._breaker_closed = True
+        self._degraded = False
+        self._degraded_entries = 0  # tells the probe that degraded mode was entered again
+        self._probing = False
         telemetry.breaker_state("redis", BreakerState.CLOSED)
+        telemetry.degraded_mode(False)
 
-    @staticmethod
-    def _state_changed(state: BreakerState) -> None:
+    def _state_changed(self, state: BreakerState) -> None:
         telemetry.breaker_state("redis", state)
+        with self._recovery_guard:
+            self._breaker_closed = state is BreakerState.CLOSED
+            if not self._breaker_closed:
+                self._start_probe()
+
+    # --- degraded mode and recovery -----------------------------------------------------------
+    def enter_degraded_mode(self) -> None:
+        """A caller fell back (in-process lock): say so, and probe until Redis answers again."""
+        with self._recovery_guard:
+            self._degraded = True
+            self._degraded_entries += 1
+            telemetry.degraded_mode(True)
+            self._start_probe()
+
+    def leave_degraded_mode(self) -> None:
+        """A caller used Redis successfully."""
+        with self._recovery_guard:
+            if self._degraded:
+                self._degraded = False
+                telemetry.degraded_mode(False)
+
+    def _start_probe(self) -> None:
+        """With the guard held: one probe thread per process at most."""
+        if not self._probing:
+            self._probing = True
+            threading.Thread(
+                target=self._probe_until_recovered, name="redis-recovery-probe", daemon=True
+            ).start()
+
+    def _probe_until_recovered(self) -> None:
+        while True:
+            time.sleep(self.breaker.seconds_until_trial() or PROBE_PAUSE_SECONDS)
+            with self._recovery_guard:
+                entries_before = self._degraded_entries
+            try:
+                self.ping()
+            except RedisUnavailable:
+                continue
+            with self._recovery_guard:
+                if not self._breaker_closed:
+                    continue  # another thread's trial is in flight, or Redis failed again
+                if self._degraded_entries != entries_before:
+                    continue  # someone fell back while we pinged: look once more
+                if self._degraded:
+                    self._degraded = False
+                    telemetry.degraded_mode(False)
+                self._probing = False
+                return
 
     def call(self, function: Callable[[redis.Redis], T]) -> T:
         try:

@@ -66,8 +66,16 @@ class Prometheus(Part):
             self.dir / "prometheus.yml",
             host=s.host,
             rules_dir=render_rules(self.dir / "rules", f"http://{s.host}:{s.router_port}"),
+            booking_targets_dir=self.booking_targets_dir,
             **ports,
         )
+
+    @property
+    def booking_targets_dir(self) -> Path:
+        """Where file_sd target files of extra booking instances go (created, so it is watched)."""
+        directory = self.dir / "booking_targets"
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
 
     def command(self) -> list[str]:
         return [
