@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from router.auth import authorised
 from router.context import render_graph
@@ -56,6 +57,20 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     if status == 503:
         headers = {"Retry-After": "5"}
     return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
+
+
+def routing_problem(error: StarletteHTTPException) -> JSONResponse:
+    """Starlette's own answers (no such path, wrong method) as sentences; a 405 keeps the
+    `Allow` header Starlette puts on it, so a client learns which methods the path takes."""
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        allowed = headers.setdefault("Allow", "")
+        detail = f"This path does not take that method; it answers {allowed or 'nothing'}."
+    elif error.status_code == 404:
+        detail = "There is nothing at this path; the API is described at /docs."
+    else:
+        detail = str(error.detail)
+    return JSONResponse({"detail": detail}, status_code=error.status_code, headers=headers)
 
 
 def make_notifiers(settings: RouterSettings) -> dict[str, Notifier]:
@@ -262,6 +277,10 @@ def create_app(
 
     if instrumented:  # after the routes, so it keeps our /metrics instead of adding its own
         instrument(app)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def routing_error(_request: Request, error: StarletteHTTPException) -> Response:
+        return routing_problem(error)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, error: Exception) -> Response:

@@ -307,3 +307,20 @@ def test_the_exact_credentials_are_accepted_whatever_the_scheme_case(
     """RFC 9110: the auth scheme is case-insensitive; the credentials are not."""
     answer = client.post("/alerts", json=payload(), headers={"Authorization": authorization})
     assert answer.status_code == 200, authorization
+
+
+def test_a_wrong_method_gets_405_with_allow_naming_the_right_ones(client: TestClient) -> None:
+    """RFC 9110 §15.5.6: a 405 lists the methods the resource supports."""
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        methods: set[str] = getattr(route, "methods", None) or set()
+        if not methods:
+            continue
+        path = str(route.path).replace("{alertname}", "RedisDown")
+        wrong = "DELETE" if "DELETE" not in methods else "PATCH"
+        answer = client.request(wrong, path)
+        assert answer.status_code == 405, (wrong, path)
+        assert set(answer.headers["Allow"].replace(" ", "").split(",")) >= methods, path
+        assert answer.headers["Allow"] in answer.json()["detail"], answer.text
+    nowhere = client.get("/no/such/path")
+    assert nowhere.status_code == 404
+    assert "/docs" in nowhere.json()["detail"]
