@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import time
 from datetime import datetime
 from typing import Any
@@ -15,11 +16,22 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 
+from router.metrics import ALERT_URLS_REJECTED
+from router.runbooks import runbook_exists
 from router.settings import RouterSettings
 
 log = logging.getLogger(__name__)
 LOG_WINDOW_BEFORE_SECONDS = 15 * 60
 GRAPH_WINDOW_SECONDS = 3600
+# Every link fits every target: Slack's button URL takes 3000 characters, and a link people
+# must open has no business being longer than 2000 (what browsers and proxies keep to).
+URL_LIMIT = 2000
+# The characters RFC 3986 allows in a URL: no whitespace, control characters, quotes, braces,
+# pipes or angle brackets, so a link cannot end a Jira link, Slack's <url|text> or an HTML
+# attribute.
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+# Labels whose values are longer than this are left out of a silence form too long to link.
+SILENCE_SHORT_VALUE = 200
 
 
 def rison_string(text: str) -> str:
@@ -72,29 +84,66 @@ def silence_link(external_url: str, labels: dict[str, str]) -> str:
     )
 
 
-def _http_url(value: str) -> str | None:
-    return value if urlsplit(value).scheme in ("http", "https") else None
+def safe_url(value: str) -> str | None:
+    """The URL if it is a plain http(s) link with a host, only URL characters and at most
+    URL_LIMIT long; None otherwise."""
+    if len(value) > URL_LIMIT or not _URL_CHARACTERS.fullmatch(value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return None
+    return value if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def url_from_alert(value: str, field: str) -> str | None:
+    """A link an alert brought, validated: a rejected one is left out and counted, so a
+    hostile annotation never becomes a button, a page link or Jira markup."""
+    if not value:
+        return None
+    url = safe_url(value)
+    if url is None:
+        ALERT_URLS_REJECTED.labels(field).inc()
+    return url
+
+
+def bounded_silence_link(external_url: str, labels: dict[str, str]) -> str | None:
+    """The silence form with every label, or only the short ones when that is too long to
+    link (the form shows its matchers before anyone creates the silence); None if still too
+    long."""
+    full = silence_link(external_url, labels)
+    if len(full) <= URL_LIMIT:
+        return full
+    short = {k: v for k, v in labels.items() if len(v) <= SILENCE_SHORT_VALUE}
+    return safe_url(silence_link(external_url, short)) if short else None
+
+
+def own_runbook_link(settings: RouterSettings, alertname: str) -> str | None:
+    """The router's own page for the alert, only when there is one (no link to a 404)."""
+    if not runbook_exists(settings.runbooks_dir, alertname):
+        return None
+    return f"{settings.own_url()}/runbooks/{quote(alertname, safe='')}"
 
 
 def links_for(settings: RouterSettings, alert: dict[str, Any], external_url: str) -> dict[str, str]:
     labels = alert.get("labels", {})
     annotations = alert.get("annotations", {})
     alertname = labels.get("alertname", "unnamed")
-    links = {
-        "runbook": _http_url(annotations.get("runbook_url", ""))
-        or f"{settings.own_url()}/runbooks/{quote(alertname, safe='')}",
-        "dashboard": _http_url(
-            annotations.get("dashboard_url", "") or annotations.get("dashboard", "")
+    candidates = {
+        "runbook": url_from_alert(annotations.get("runbook_url", ""), "runbook_url")
+        or own_runbook_link(settings, alertname),
+        "dashboard": url_from_alert(
+            annotations.get("dashboard_url", "") or annotations.get("dashboard", ""),
+            "dashboard_url",
         )
         or settings.grafana_url,
-        "logs": kibana_link(settings, alert),
+        "logs": safe_url(kibana_link(settings, alert)),
     }
-    if _http_url(external_url):
-        links["silence"] = silence_link(external_url, labels)
-    source = _http_url(alert.get("generatorURL", ""))
-    if source:
-        links["source"] = source
-    return links
+    external = url_from_alert(external_url, "externalURL")
+    if external:
+        candidates["silence"] = bounded_silence_link(external, labels)
+    candidates["source"] = url_from_alert(alert.get("generatorURL", ""), "generatorURL")
+    return {name: url for name, url in candidates.items() if url}
 
 
 def expression_of(generator_url: str) -> str | None:

@@ -11,6 +11,7 @@ import json
 import queue
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,8 @@ from typing import Any
 from sqlalchemy import CursorResult, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from router.payload import WebhookAlert, WebhookPayload
-from router.routing import RoutingTable
+from router.payload import Status, WebhookAlert, WebhookPayload
+from router.routing import PER_NOTIFICATION_TARGETS, Priority, RoutingTable
 from router.store import PENDING, AlertEvent, Delivery, Store, Webhook
 
 
@@ -131,6 +132,7 @@ def ingest_into(
         if key in event_ids  # absent: a concurrent router stored it first
     ]
     rows = [row for batch in deliveries for row in batch]
+    rows += notification_rows(table, payload, fresh, event_ids, now)
     if rows:
         store.insert_ignore_many(session, Delivery, rows)
     return IngestResult(webhook_id, len(event_ids), len(payload.alerts) - len(event_ids), len(rows))
@@ -150,6 +152,8 @@ def delivery_row(
     rows: list[dict[str, object]] = []
     priority = table.priority_of(alert.labels)
     for target, route_model in table.route(priority).targets().items():
+        if target in PER_NOTIFICATION_TARGETS:
+            continue  # planned once for the whole notification (notification_rows)
         route = route_model.model_dump()
         if action == "resolve" and group_incident(target, route) and payload.status != "resolved":
             continue  # one incident per group: resolved only when the whole group is
@@ -175,6 +179,53 @@ def delivery_row(
                 "in_flight": False,
             }
         )
+    return rows
+
+
+def notification_rows(
+    table: RoutingTable,
+    payload: WebhookPayload,
+    fresh: Mapping[tuple[str, str, Status], WebhookAlert],
+    event_ids: Mapping[tuple[str, str, str], int],
+    now: float,
+) -> list[dict[str, object]]:
+    """One delivery per priority and destination for targets told once per notification
+    (e-mail), on the first alert event this webhook stored: the worker lists the others of the
+    same webhook and priority. Keyed by the events it lists, so a retry plans nothing new."""
+    by_priority: dict[Priority, list[tuple[str, str, Status]]] = {}
+    for key, alert in fresh.items():
+        if key in event_ids:
+            by_priority.setdefault(table.priority_of(alert.labels), []).append(key)
+    identity = "notification-" + hashlib.sha256(payload.groupKey.encode()).hexdigest()[:24]
+    rows: list[dict[str, object]] = []
+    for priority, keys in by_priority.items():
+        members = hashlib.sha256("\n".join(sorted("|".join(k) for k in keys)).encode())
+        firing = any(status == "firing" for _, _, status in keys)
+        for target, route_model in table.route(priority).targets().items():
+            if target not in PER_NOTIFICATION_TARGETS:
+                continue
+            route = route_model.model_dump()
+            destination = destination_of(target, route)
+            unique = f"{target}|{destination}|{identity}|{members.hexdigest()}"
+            rows.append(
+                {
+                    "idempotency_key": hashlib.sha256(unique.encode()).hexdigest(),
+                    "target": target,
+                    "destination": destination[:255],
+                    "identity": identity,
+                    "action": "trigger" if firing else "resolve",
+                    "priority": priority,
+                    "route": json.dumps(route),
+                    "event_id": min(event_ids[key] for key in keys),
+                    "state": PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                    "accepted_at": now,
+                    "next_attempt_at": now,
+                    "last_error": "",
+                    "in_flight": False,
+                }
+            )
     return rows
 
 

@@ -47,6 +47,13 @@ INGEST_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
     registry=REGISTRY,
 )
+ALERT_URLS_REJECTED = Counter(
+    "router_alert_urls_rejected_total",
+    "Links taken from an alert (runbook_url, dashboard_url, generatorURL, externalURL) left out "
+    "of notifications: not http(s), whitespace or control characters, or too long.",
+    ["field"],
+    registry=REGISTRY,
+)
 WATCHDOG_LAST_SEEN = Gauge(
     "router_watchdog_last_seen_timestamp_seconds",
     "When Alertmanager's always-firing Watchdog last arrived (0: not since the router started). "

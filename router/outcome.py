@@ -44,6 +44,10 @@ class Job:
     ref: dict[str, Any] | None
     interrupted: bool  # an earlier attempt may have reached the target before a crash
     links: dict[str, str] = field(default_factory=dict)
+    # Alerts of the group that Alertmanager left out of the notification (its max_alerts).
+    truncated_alerts: int = 0
+    # For a message per notification (e-mail): every alert it lists, this one first.
+    notification_alerts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -64,6 +68,13 @@ class Job:
     @property
     def firing(self) -> bool:
         return self.action == "trigger"
+
+    @property
+    def more_alerts_note(self) -> str:
+        """What a message says about the alerts it does not carry: "and 30 more", or nothing."""
+        if self.truncated_alerts <= 0:
+            return ""
+        return f"…and {self.truncated_alerts} more alerts in this group (not sent by Alertmanager)"
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from router.store import PENDING, AlertEvent, Delivery, TargetRef
+from router.store import PENDING, AlertEvent, Delivery, TargetRef, Webhook
 
 _earlier = aliased(Delivery)
 _blocked = exists().where(  # an earlier delivery of the same thread (target, destination, alert)
@@ -82,6 +82,7 @@ FACTS = select(
 _deliveries: Any = Delivery.__table__
 _events: Any = AlertEvent.__table__
 _refs: Any = TargetRef.__table__
+_webhooks: Any = Webhook.__table__
 
 # Everything one attempt needs, in one read (plain tables: no ORM objects to build): the
 # delivery, its alert event, and what its target gave back for the thread so far, if anything.
@@ -98,10 +99,13 @@ JOB = (
         _events.c.priority,
         _events.c.group_key,
         _events.c.external_url,
+        _events.c.webhook_id,
+        _webhooks.c.truncated_alerts,
         _refs.c.ref,
     )
     .select_from(_deliveries)
     .join(_events, _events.c.id == _deliveries.c.event_id)
+    .join(_webhooks, _webhooks.c.id == _events.c.webhook_id)
     .outerjoin(
         _refs,
         and_(
@@ -111,4 +115,15 @@ JOB = (
         ),
     )
     .where(_deliveries.c.id == bindparam("b_id"))
+)
+
+# The alerts one notification brought first (a message per notification lists them): the events
+# its webhook stored, of one priority, in the order they came.
+NOTIFICATION_ALERTS = (
+    select(_events.c.alert)
+    .where(
+        _events.c.webhook_id == bindparam("b_webhook_id"),
+        _events.c.priority == bindparam("b_priority"),
+    )
+    .order_by(_events.c.id)
 )

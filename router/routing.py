@@ -18,6 +18,9 @@ from router.settings import RouterSettings
 Priority = Literal["P0", "P1", "P2", "P3"]
 PRIORITIES: tuple[Priority, ...] = ("P0", "P1", "P2", "P3")
 TARGETS = ("pagerduty", "slack", "jira", "email")
+# Targets told once per Alertmanager notification, in one message listing its alerts (as
+# Alertmanager's own e-mail receiver does); the others get one message per alert.
+PER_NOTIFICATION_TARGETS = ("email",)
 
 
 class RoutingError(Exception):

@@ -22,14 +22,18 @@ def runbook_names(directory: Path) -> list[str]:
     )
 
 
+def runbook_exists(directory: Path, alertname: str) -> bool:
+    """Whether `/runbooks/<alertname>` serves a page (links to a 404 help nobody at 3 a.m.)."""
+    return bool(NAME.match(alertname)) and (directory / f"{alertname}.md").is_file()
+
+
 def render_runbook(directory: Path, alertname: str) -> str | None:
     """The page as HTML, or None when no runbook has that name (or the name is not a name)."""
-    if not NAME.match(alertname):
+    if not runbook_exists(directory, alertname):
         return None
-    path = directory / f"{alertname}.md"
-    if not path.is_file():
-        return None
-    body = markdown.markdown(path.read_text(), extensions=["tables", "fenced_code", "toc"])
+    body = markdown.markdown(
+        (directory / f"{alertname}.md").read_text(), extensions=["tables", "fenced_code", "toc"]
+    )
     return PAGE.format(title=html.escape(f"Runbook: {alertname}"), body=body)
 
 

@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SOUNDCHECK_ROUTER_"
+# What one alert in a webhook may weigh (labels, annotations, URLs): real ones weigh under 1 KB,
+# one with a hostile 100 KB label still fits.
+ALERT_BYTES_ALLOWANCE = 160 * 1024
 
 
 class RouterSettings(BaseSettings):
@@ -35,7 +38,10 @@ class RouterSettings(BaseSettings):
     database_url: str = f"sqlite:///{REPO_ROOT / '.soundcheck' / 'router' / 'router.db'}"
     routing_file: Path = REPO_ROOT / "router" / "routing.yml"
     runbooks_dir: Path = REPO_ROOT / "runbooks"
-    max_body_bytes: int = 1_048_576
+    # Alertmanager sends at most `max_alerts` (100, alert_rules/alertmanager.yml) alerts per
+    # webhook, and drops a notification answered 4xx: the limit holds that many alerts (and the
+    # common labels beside them) of up to ALERT_BYTES_ALLOWANCE each, far above real alerts.
+    max_body_bytes: int = 16 * 1024 * 1024
     watchdog_receiver: str = Field(
         "watchdog", description="webhooks for this receiver are heartbeats: recorded, not sent"
     )

@@ -21,7 +21,8 @@ from router.context import links_for
 from router.metrics import DELIVERIES, DELIVERY_LATENCY
 from router.notifiers.base import Notifier
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater
-from router.queue_statements import DUE, FACTS, JOB, LEASE, SETTLE
+from router.queue_statements import DUE, FACTS, JOB, LEASE, NOTIFICATION_ALERTS, SETTLE
+from router.routing import PER_NOTIFICATION_TARGETS
 from router.settings import RouterSettings
 from router.store import (
     DEAD,
@@ -156,8 +157,19 @@ class Worker:
         worker's next turn."""
         with self.store.reading() as session:
             found = session.connection().execute(JOB, {"b_id": delivery_id}).first()
-        if found is None or found.state != PENDING:
-            return None
+            if found is None or found.state != PENDING:
+                return None
+            listed = (
+                [
+                    json.loads(row.alert)
+                    for row in session.connection().execute(
+                        NOTIFICATION_ALERTS,
+                        {"b_webhook_id": found.webhook_id, "b_priority": found.priority},
+                    )
+                ]
+                if found.target in PER_NOTIFICATION_TARGETS
+                else []
+            )
         route: dict[str, Any] = json.loads(found.route)
         alert: dict[str, Any] = json.loads(found.alert)
         ref = dict(json.loads(found.ref)) if found.ref else None
@@ -173,6 +185,8 @@ class Worker:
             ref=ref,
             interrupted=interrupted,
             links=links_for(self.settings, alert, found.external_url),
+            truncated_alerts=int(found.truncated_alerts or 0),
+            notification_alerts=listed,
         )
         return self.notifiers[found.target].deliver(job)
 

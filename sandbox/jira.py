@@ -1,5 +1,7 @@
 """Jira REST v2 at `/jira/rest/api/2/...`: serverInfo, field, issue create/get, search (Server) and
-search/jql (Cloud), comment, transitions, attachments. Basic auth required, as on a real server.
+search/jql (Cloud), comment, transitions, attachments. Basic auth required, as on a real server;
+Jira's limits too: a summary of at most 255 characters on one line, text fields (description,
+comment) of at most 32,767.
 
 Workflow: Open → (Done) → Done → (Reopen) → Open; Done is in the `done` status category.
 """
@@ -34,6 +36,8 @@ STATUSES: dict[str, dict[str, Any]] = {
     },
 }
 TRANSITIONS = {"Open": [("31", "Done")], "Done": [("41", "Reopen")]}
+TEXT_FIELD_LIMIT = 32_767  # Jira's limit for a text field: description, comment
+TOO_LONG = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
 TARGET_STATUS = {"31": "Done", "41": "Open"}
 
 
@@ -142,6 +146,9 @@ async def create_issue(request: Request) -> Response:
         problems["summary"] = "You must specify a summary of the issue."
     elif len(summary) > 255 or "\n" in summary:
         problems["summary"] = "Summary must be less than 255 characters and on one line."
+    description = given.get("description", "")
+    if isinstance(description, str) and len(description) > TEXT_FIELD_LIMIT:
+        problems["description"] = TOO_LONG
     labels = given.get("labels", [])
     if not isinstance(labels, list) or any(
         not isinstance(x, str) or not x or " " in x or len(x) > 255 for x in labels
@@ -213,6 +220,9 @@ async def add_comment(key: str, request: Request) -> Response:
         body = json.loads(await request.body())["body"]
     except (ValueError, KeyError, TypeError):
         return errors(400, "A comment needs a body.")
+    if len(str(body)) > TEXT_FIELD_LIMIT:
+        STATE.record("jira", "rejected", {"comment_chars": len(str(body))}, key=issue["key"])
+        return errors(400, comment=TOO_LONG)
     with lock:
         comment = {"id": str(len(issue["comments"]) + 1), "body": body, "created": now_jira()}
         issue["comments"].append(comment)

@@ -1,4 +1,5 @@
-"""PagerDuty Events API v2: `POST /v2/enqueue` → 202, 400 for an invalid event, 429 when limited.
+"""PagerDuty Events API v2: `POST /v2/enqueue` → 202, 400 for an invalid event (and for one
+above PagerDuty's 512 KB event limit), 429 when limited.
 
 Incidents are kept by dedup key as PagerDuty does: a trigger on an open key adds to the incident,
 a resolve closes it, a trigger after that opens a new one.
@@ -17,6 +18,7 @@ from sandbox.state import STATE, injected_fault
 
 router = APIRouter()
 SEVERITIES = {"critical", "error", "warning", "info"}
+EVENT_BYTES_LIMIT = 512 * 1024  # PagerDuty refuses a bigger event: the page never arrives
 incidents: list[dict[str, Any]] = []
 incidents_lock = threading.Lock()
 
@@ -86,8 +88,12 @@ async def enqueue(request: Request) -> Response:
     fault = await injected_fault("pagerduty")
     if fault is not None:
         return fault
+    body = await request.body()
+    if len(body) > EVENT_BYTES_LIMIT:
+        STATE.record("pagerduty", "rejected", {"bytes": len(body)}, errors=["too large"])
+        return invalid(f"Event object is larger than the {EVENT_BYTES_LIMIT // 1024} KB limit.")
     try:
-        event = json.loads(await request.body())
+        event = json.loads(body)
     except ValueError:
         return invalid("The body is not JSON.")
     errors = problems_of(event)

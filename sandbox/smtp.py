@@ -1,6 +1,7 @@
 """An SMTP sink (aiosmtpd): every message is parsed and listed like the HTTP targets' calls.
 
 Faults apply here too: 429/error/down answer 451 (try later) or 554, as a real server would.
+A message above 10 MiB (Exchange Server's default limit) is refused with 552, as real ones are.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from sandbox.state import STATE
+
+MESSAGE_BYTES_LIMIT = 10 * 1024 * 1024
 
 
 class SinkHandler:
@@ -48,6 +51,8 @@ class SinkHandler:
 
 
 def start_smtp(host: str, port: int) -> Controller:
-    controller = Controller(SinkHandler(), hostname=host, port=port)
+    controller = Controller(
+        SinkHandler(), hostname=host, port=port, data_size_limit=MESSAGE_BYTES_LIMIT
+    )
     controller.start()
     return controller

@@ -20,11 +20,15 @@ from requests import RequestException
 from router.notifiers.base import GraphSource
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater, retry_after_seconds
 from router.settings import RouterSettings
-from router.text import jira_escape, jira_label, jql_string, one_line, truncate
+from router.text import jira_cell, jira_escape, jira_label, jql_string, one_line, truncate
 
 log = logging.getLogger(__name__)
 SUMMARY_LIMIT = 255
+# Jira refuses a text field (description, comment) above 32,767 characters; the description
+# stays under it with room for a comment's first line.
 DESCRIPTION_LIMIT = 30_000
+TEXT_LIMIT = 4_000  # the summary and description annotations, each (escaping may double them)
+CELL_LIMIT = 1_000  # a label's name or value in the table
 IDENTITY_PREFIX = "soundcheck-alert-"
 EPISODE_PREFIX = "soundcheck-episode-"
 
@@ -38,22 +42,36 @@ def episode_label(job: Job) -> str:
     return jira_label(EPISODE_PREFIX + hashlib.sha256(episode.encode()).hexdigest()[:16])
 
 
+def jira_href(url: str) -> str:
+    """A validated URL (router.context) inside `[name|url]`: the few URL characters Jira reads
+    as markup there are percent-encoded."""
+    return url.replace("[", "%5B").replace("]", "%5D").replace("!", "%21").replace("|", "%7C")
+
+
 def description_for(job: Job) -> str:
+    """Every line escaped; the links before the label table, so a huge label never cuts them,
+    and the table stops (saying how many it left out) before Jira's limit."""
     lines = [
-        f"h3. {jira_escape(one_line(job.alertname))} ({job.priority})",
-        jira_escape(job.summary),
+        f"h3. {jira_escape(one_line(truncate(job.alertname, CELL_LIMIT)))} ({job.priority})",
+        jira_escape(truncate(job.summary, TEXT_LIMIT)),
         "",
-        jira_escape(job.annotations.get("description", "")),
+        jira_escape(truncate(job.annotations.get("description", ""), TEXT_LIMIT)),
         "",
-        "||label||value||",
-        *(f"|{jira_escape(k)}|{jira_escape(v) or ' '}|" for k, v in sorted(job.labels.items())),
+        *(f"* [{name}|{jira_href(href)}]" for name, href in job.links.items()),
         "",
-        *(
-            f"* [{name}|{href}]"
-            for name, href in job.links.items()
-            if "|" not in href and "]" not in href
-        ),
     ]
+    if job.more_alerts_note:
+        lines += [jira_escape(job.more_alerts_note), ""]
+    lines.append("||label||value||")
+    used = sum(len(line) + 1 for line in lines)
+    rows = sorted(job.labels.items())
+    for shown, (name, value) in enumerate(rows):
+        row = f"|{jira_cell(truncate(name, CELL_LIMIT))}|{jira_cell(truncate(value, CELL_LIMIT))}|"
+        if used + len(row) + 100 > DESCRIPTION_LIMIT:
+            lines.append(jira_escape(f"({len(rows) - shown} more labels not shown)"))
+            break
+        lines.append(row)
+        used += len(row) + 1
     return truncate("\n".join(lines), DESCRIPTION_LIMIT)
 
 

@@ -7,6 +7,7 @@ router's worker retries with backoff and honours Retry-After.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,11 +19,18 @@ from pagerduty.errors import HttpError
 from router.notifiers.base import status_word
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater, retry_after_seconds
 from router.settings import RouterSettings
-from router.text import one_line, truncate
+from router.text import bounded_values, one_line, truncate
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SUMMARY_LIMIT = 1024
 DEDUP_LIMIT = 255
+FIELD_LIMIT = 1024  # source, component, group: short by nature; kept short whatever the labels
+# PagerDuty refuses an event above 512 KB (Events API v2) with a 400, and the page is lost. The
+# details get what is left after the summary, the links (URL_LIMIT each) and the envelope.
+EVENT_BYTES_LIMIT = 512 * 1024
+DETAILS_BYTES_BUDGET = 400 * 1024
+# Each label and annotation value is cut to the first of these that makes the details fit.
+DETAIL_VALUE_LIMITS = (8192, 2048, 512, 128)
 
 
 class RateLimited(Exception):
@@ -55,6 +63,41 @@ def dedup_key(job: Job) -> str:
     return truncate(f"soundcheck-{job.identity}", DEDUP_LIMIT)
 
 
+def json_bytes(value: Any) -> int:
+    return len(json.dumps(value).encode())
+
+
+def bounded_details(job: Job) -> dict[str, Any]:
+    """Labels and annotations as custom details, cut until they fit DETAILS_BYTES_BUDGET;
+    at worst left out with a note (the links still lead to everything)."""
+    for limit in DETAIL_VALUE_LIMITS:
+        details = {
+            "labels": bounded_values(_bounded_names(job.labels, limit), limit),
+            "annotations": bounded_values(_bounded_names(job.annotations, limit), limit),
+            "priority": job.priority,
+            "group_key": truncate(job.group_key, limit),
+        }
+        if job.more_alerts_note:
+            details["more_alerts"] = job.more_alerts_note
+        if json_bytes(details) <= DETAILS_BYTES_BUDGET:
+            return details
+    return {
+        "priority": job.priority,
+        "note": "The alert's labels and annotations are too large for PagerDuty; see the links.",
+    }
+
+
+def _bounded_names(values: dict[str, str], limit: int) -> dict[str, str]:
+    return {truncate(name, limit): value for name, value in values.items()}
+
+
+def page_summary(job: Job) -> str:
+    """One line of at most 1024 characters; "and N more" survives the cut."""
+    more = f" (and {job.truncated_alerts} more)" if job.truncated_alerts > 0 else ""
+    summary = one_line(f"[{job.priority}] {status_word(job)} {job.alertname}: {job.summary}")
+    return truncate(summary, SUMMARY_LIMIT - len(more)) + more
+
+
 class PagerDutyNotifier:
     target = "pagerduty"
 
@@ -77,25 +120,20 @@ class PagerDutyNotifier:
 
     def event(self, job: Job) -> dict[str, Any]:
         labels = job.labels
-        summary = f"[{job.priority}] {status_word(job)} {job.alertname}: {job.summary}"
         return {
-            "summary": truncate(one_line(summary), SUMMARY_LIMIT),
+            "summary": page_summary(job),
             "source": truncate(
                 labels.get("instance") or labels.get("service") or "soundcheck", 255
             ),
             "severity": job.route.get("severity", "critical"),
             "payload": {
-                "component": labels.get("service", ""),
-                "group": labels.get("alertname", ""),
+                "component": truncate(labels.get("service", ""), FIELD_LIMIT),
+                "group": truncate(labels.get("alertname", ""), FIELD_LIMIT),
                 "class": job.priority,
                 "timestamp": str(job.alert.get("startsAt", "")),
             },
-            "custom_details": {
-                "labels": labels,
-                "annotations": job.annotations,
-                "priority": job.priority,
-                "group_key": job.group_key,
-            },
+            "custom_details": bounded_details(job),
+            # the links are validated and at most URL_LIMIT long (router.context)
             "links": [{"href": href, "text": name} for name, href in job.links.items()],
         }
 

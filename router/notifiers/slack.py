@@ -35,7 +35,10 @@ BUTTONS = (
     ("logs", "Logs"),
     ("silence", "Silence"),
 )
+# Block Kit's limits: header 150, section text 3000, 10 fields of 2000, button text 75 and
+# url 3000, context text 2000 (a message above one is refused with `invalid_blocks`).
 HEADER_LIMIT, TEXT_LIMIT, FIELD_LIMIT, URL_LIMIT = 150, 3000, 2000, 3000
+BUTTON_TEXT_LIMIT, CONTEXT_LIMIT, MAX_FIELDS = 75, 2000, 10
 SHOWN_LABELS = ("service", "severity", "priority", "instance", "job")
 
 
@@ -61,11 +64,13 @@ def blocks_for(job: Job, state: str) -> list[dict[str, Any]]:
         plain(f"{name}: {labels[name]}", FIELD_LIMIT) for name in SHOWN_LABELS if name in labels
     ]
     if fields:
-        blocks.append({"type": "section", "fields": fields[:10]})
+        blocks.append({"type": "section", "fields": fields[:MAX_FIELDS]})
+    if job.more_alerts_note:
+        blocks.append({"type": "section", "text": plain(job.more_alerts_note, TEXT_LIMIT)})
     buttons = [
         {
             "type": "button",
-            "text": plain(text, 75),
+            "text": plain(text, BUTTON_TEXT_LIMIT),
             "url": job.links[name],
             "action_id": f"open_{name}",
         }
@@ -78,7 +83,10 @@ def blocks_for(job: Job, state: str) -> list[dict[str, Any]]:
         {
             "type": "context",
             "elements": [
-                plain(f"started {job.alert.get('startsAt', '')} · group {job.group_key}", 2000)
+                plain(
+                    f"started {job.alert.get('startsAt', '')} · group {job.group_key}",
+                    CONTEXT_LIMIT,
+                )
             ],
         }
     )

@@ -24,7 +24,12 @@ def am_alert(name: str, priority: str, resolved: bool = False, **labels: str) ->
     now = datetime.now(UTC)
     alert: dict[str, Any] = {
         "labels": {"alertname": name, "priority": priority, "service": "booking", **labels},
-        "annotations": {"summary": f"{name} test", "description": "from the e2e test"},
+        "annotations": {
+            "summary": f"{name} test",
+            "description": "from the e2e test",
+            # as every rule has one; the router links its own page only for runbooks it serves
+            "runbook_url": "http://127.0.0.1:8080/runbooks/RedisDown",
+        },
         "generatorURL": "http://127.0.0.1:9090/graph?g0.expr=up&g0.tab=1",
     }
     if resolved:
