@@ -15,6 +15,7 @@ from alert_rules.catalog import (
     load_rules,
     render_alertmanager_config,
 )
+from router.settings import ALERT_BYTES_ALLOWANCE, RouterSettings
 
 ROUTER_URL = "http://127.0.0.1:8080/alerts"
 RULES = load_rules()
@@ -105,6 +106,18 @@ def test_every_notifying_receiver_is_the_router_with_the_token_file(config_file:
         assert auth["type"] == "Bearer"
         assert Path(auth["credentials_file"]).name == "token"
         assert "credentials" not in auth, "the token must come from the file"
+
+
+def test_every_notification_fits_the_router_body_limit(config_file: Path) -> None:
+    """Alertmanager drops a notification the router answers 413 (it never retries a 4xx): each
+    webhook carries at most max_alerts alerts (and the common labels and group key beside them),
+    each up to the allowance, and all of that must fit the router's limit."""
+    limit = RouterSettings().max_body_bytes
+    for receiver in yaml.safe_load(config_file.read_text())["receivers"]:
+        for webhook in receiver.get("webhook_configs", []):
+            max_alerts = webhook.get("max_alerts", 0)
+            assert max_alerts > 0, f"{receiver['name']}: max_alerts unset sends any number"
+            assert (max_alerts + 2) * ALERT_BYTES_ALLOWANCE <= limit, receiver["name"]
 
 
 def test_p0_is_the_fastest_route(config_file: Path) -> None:
