@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 MASK = "[REDACTED]"
 
@@ -34,7 +35,8 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"((?:password|passwd|pwd|secret|token|tokenValue|api[_-]?key|routing[_-]?key"
-            r"|authorization|x-queue-token|private[_-]?key)[\"']?\s*[:=]\s*[\"']?)"
+            r"|authorization|x-queue-token|private[_-]?key|access[_-]?key|signature)"
+            r"[\"']?\s*[:=]\s*[\"']?)"
             r"([^\s\"'&,;}]+)",
             re.IGNORECASE,
         ),
@@ -44,7 +46,14 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 # One cheap scan decides whether the patterns above can match at all (most lines: no).
 _MIGHT_CARRY_SECRET = re.compile(
-    r"bearer|basic|://|pass|pwd|secret|token|key|authori", re.IGNORECASE
+    r"bearer|basic|://|pass|pwd|secret|token|key|authori|signature", re.IGNORECASE
+)
+
+# Query parameters whose value is masked in URLs kept in spans (`?token=`, `?X-Amz-Signature=`,
+# `?sig=`, ...): broader than field names, since a URL's parameters are chosen by the caller.
+_SECRET_QUERY_NAME = re.compile(
+    r"token|key|secret|pass|pwd|signature|^sig$|auth|credential|session|cookie|jwt",
+    re.IGNORECASE,
 )
 
 _MIN_SECRET_LENGTH = 4
@@ -109,6 +118,21 @@ def redact_text(text: str) -> str:
     if known is not None:
         text = known.sub(MASK, text)
     return text
+
+
+def redact_url(url: str, query_only: bool = False) -> str:
+    """A URL (or `path?query`, or with `query_only` a bare query) with the value of every
+    secret-named query parameter masked, then free-text redaction (known secrets, `user:pass@`).
+    Parameter names and other values are kept: they are what a reader of a trace looks for."""
+    head, mark, query = ("", "", url) if query_only else url.partition("?")
+    if query:
+        pairs = query.split("&")
+        for position, pair in enumerate(pairs):
+            name, equals, _ = pair.partition("=")
+            if equals and _SECRET_QUERY_NAME.search(unquote_plus(name)):
+                pairs[position] = f"{name}={MASK}"
+        url = head + mark + "&".join(pairs)
+    return redact_text(url)
 
 
 def redact_value(name: str, value: Any) -> Any:

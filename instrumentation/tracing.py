@@ -21,14 +21,15 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from instrumentation import metrics
+from instrumentation.redaction import redact_url
 from instrumentation.settings import TelemetrySettings, load_settings
 
 TRACER_NAME = "soundcheck.instrumentation"
@@ -37,6 +38,61 @@ KafkaHeaders = list[tuple[str, bytes]]
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
 _instrumented_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+# Span attributes that hold a request's URL or query (old and new HTTP semantic conventions).
+_URL_ATTRIBUTES = ("http.url", "url.full", "http.target")
+_QUERY_ATTRIBUTES = ("url.query",)
+
+
+class UrlRedactingExporter(SpanExporter):
+    """Hands spans to `exporter` with secret query parameters (`?token=...`) masked in their
+    URL attributes.
+
+    Instrumentations (FastAPI's among them) put the whole URL with its query string into
+    `http.url` / `http.target` / `url.query`, and set them again after the span started; a
+    caller's token there would reach every trace store. Done here, in the export thread, it
+    sees every attribute however late it was set, and costs the request nothing.
+    """
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.exporter = exporter
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.exporter.export([redact_span_urls(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+
+def redact_span_urls(span: ReadableSpan) -> ReadableSpan:
+    """`span` itself when no URL attribute changes, else a copy with the masked values."""
+    attributes = span.attributes or {}
+    changed: dict[str, str] = {}
+    for names, query_only in ((_URL_ATTRIBUTES, False), (_QUERY_ATTRIBUTES, True)):
+        for name in names:
+            value = attributes.get(name)
+            if isinstance(value, str) and value:
+                cleaned = redact_url(value, query_only)
+                if cleaned != value:
+                    changed[name] = cleaned
+    if not changed:
+        return span
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes={**attributes, **changed},
+        events=span.events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def configure_tracing(
@@ -66,7 +122,7 @@ def configure_tracing(
         exporter = OTLPSpanExporter(
             endpoint=settings.traces_url(), timeout=settings.trace_export_timeout_seconds
         )
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(BatchSpanProcessor(UrlRedactingExporter(exporter)))
         trace.set_tracer_provider(provider)
         instrumentor = RedisInstrumentor()
         if not instrumentor.is_instrumented_by_opentelemetry:

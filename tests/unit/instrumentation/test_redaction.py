@@ -12,6 +12,7 @@ from instrumentation.logs import LoggingSetup, register_secret
 from instrumentation.redaction import (
     is_secret_name,
     redact_text,
+    redact_url,
     register_secrets_from_environment,
 )
 
@@ -129,3 +130,13 @@ def test_patterns_in_free_text_are_masked() -> None:
 def test_environment_secrets_are_registered_by_name() -> None:
     register_secrets_from_environment({"SOUNDCHECK_SLACK_TOKEN": "test-slack-token-value"})
     assert "test-slack-token-value" not in redact_text("sent with test-slack-token-value today")
+
+
+def test_secret_query_values_are_masked_in_urls_and_the_rest_kept() -> None:
+    url = "http://h:1/alerts?token=t0ken&X-Amz-Signature=s1g&sig=s2&limit=5&user=me&flag"
+    assert redact_url(url) == (
+        "http://h:1/alerts?token=[REDACTED]&X-Amz-Signature=[REDACTED]&sig=[REDACTED]"
+        "&limit=5&user=me&flag"
+    )
+    assert redact_url("api_key=k3y&page=2", query_only=True) == "api_key=[REDACTED]&page=2"
+    assert redact_url("/concerts/7/schedules") == "/concerts/7/schedules"
