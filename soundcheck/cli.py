@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from soundcheck.demo import DemoError, run_demo
+from soundcheck.load_cli import load_app
 from soundcheck.log_search import print_log_search
 from soundcheck.progress import LiveProgress, PlainProgress
 from soundcheck.router_cli import router_app
@@ -23,6 +24,7 @@ from soundcheck.stack.stack import Stack
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 app.add_typer(router_app, name="router")
+app.add_typer(load_app, name="load")
 console = Console()
 errors = Console(stderr=True)
 

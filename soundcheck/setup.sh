@@ -13,6 +13,7 @@ DEBIAN_PACKAGES=(
   prometheus-node-exporter prometheus-elasticsearch-exporter
   openjdk-17-jdk-headless maven          # Kafka and Elasticsearch run from Maven Central jars
   python3 python3-venv                   # the virtualenv; uv installs the locked packages
+  chromium                               # headless checks of load reports (Playwright drives it)
   ca-certificates make
 )
 
