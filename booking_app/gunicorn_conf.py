@@ -18,11 +18,16 @@ from instrumentation.gunicorn_hooks import child_exit, on_starting
 
 bind = os.environ.get("BOOKING_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("BOOKING_WORKERS", "3"))
-worker_class = "gthread"
+# gthread, answering what gunicorn refuses itself (414, 431, malformed) with JSON like the API.
+worker_class = "booking_app.gunicorn_worker.JsonErrorThreadWorker"
 threads = int(os.environ.get("BOOKING_THREADS", "16"))
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
+# gunicorn's defaults, written out because the API documents them (docs/booking.md).
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 accesslog = None
 wsgi_app = "booking_app.wsgi:app"
 # Several gunicorns run side by side (stacks, tests): none needs the shared control socket.

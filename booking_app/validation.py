@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,10 +13,18 @@ from booking_app.errors import InvalidRequest
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 MAX_BIGINT = 2**63 - 1
+# ASCII digits only: str.isdigit() and int() also take '²' or '١٢', which are no numbers here.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,19}")
 
 
 def json_object(request: Request) -> dict[str, Any]:
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:
+        # `silent` covers only ValueError; a body like 100,000 `[` exhausts the parser's depth.
+        raise InvalidRequest(
+            "The request body nests arrays or objects too deeply. Send a flat JSON object."
+        ) from None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     return body
@@ -33,6 +42,16 @@ def integer(body: dict[str, Any], field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidRequest(f"`{field}` must be a whole number from {low} to {high}.")
     return value
+
+
+def query_integer(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number from the query string (`default` when absent)."""
+    raw = args.get(name)
+    if raw is None:
+        return default
+    if not WHOLE_NUMBER.fullmatch(raw) or not low <= int(raw) <= high:
+        raise InvalidRequest(f"`{name}` must be a whole number from {low} to {high}.")
+    return int(raw)
 
 
 def optional_text(body: dict[str, Any], field: str, max_length: int) -> str | None:

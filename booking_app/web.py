@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from booking_app import (
     concerts,
@@ -95,10 +96,8 @@ def list_concerts() -> Response:
 
 @api.get("/concerts/ranking")
 def concert_ranking() -> Response:
-    raw = request.args.get("limit", "10")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise ApiError("`limit` must be a whole number from 1 to 100.")
-    return jsonify(ranking.top_concerts(services(), int(raw)))
+    limit = validation.query_integer(request.args, "limit", 10, 1, 100)
+    return jsonify(ranking.top_concerts(services(), limit))
 
 
 @api.get("/concerts/<concert_id>/schedules")
@@ -161,8 +160,13 @@ def pay() -> tuple[Response, int]:
 # --- admin (B2 write-through) -------------------------------------------------------------
 def require_admin() -> None:
     expected = services().settings.admin_token.get_secret_value()
-    given = request.headers.get("Authorization", "")
-    if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+    # The scheme is case-insensitive (RFC 9110 11.1): `bearer x` is as good as `Bearer x`.
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    if (
+        not expected
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(given.strip().encode(), expected.encode())
+    ):
         raise Unauthorized(
             "The admin API needs `Authorization: Bearer <admin token>` "
             "(the token is BOOKING_ADMIN_TOKEN)."
@@ -210,7 +214,14 @@ def handle_http_error(error: HTTPException) -> tuple[Response, int]:
         405: "This endpoint does not take that method. GET /openapi.json lists the methods.",
     }
     message = messages.get(status, error.description or "The request was not understood.")
-    return error_response(status, (error.name or "error").lower().replace(" ", "_"), message)
+    response, status = error_response(
+        status, (error.name or "error").lower().replace(" ", "_"), message
+    )
+    # What the error itself says in headers stays: a 405 names the methods it takes (`Allow`).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status
 
 
 def handle_database_error(error: sa_exc.OperationalError) -> tuple[Response, int]:
@@ -229,8 +240,23 @@ def handle_unexpected(error: Exception) -> tuple[Response, int]:
     )
 
 
+class WholeNumberConverter(BaseConverter):
+    """`<int:...>` with ASCII digits only: werkzeug's own matches `\\d`, so `/reservations/١٢`
+    would be reservation 12."""
+
+    regex = r"[0-9]{1,19}"
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
 def create_app() -> Flask:
     app = Flask("booking_app", static_folder=None)
+    app.url_map.converters["int"] = WholeNumberConverter
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api)
     app.register_error_handler(ApiError, handle_api_error)
