@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
@@ -71,6 +72,29 @@ def routing_problem(error: StarletteHTTPException) -> JSONResponse:
     else:
         detail = str(error.detail)
     return JSONResponse({"detail": detail}, status_code=error.status_code, headers=headers)
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, plus what it cannot see: the webhook body is parsed by hand (after
+    the auth and size checks), so its models and the two security schemes are added here."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        payload = WebhookPayload.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = document.setdefault("components", {})
+        components.setdefault("schemas", {}).update(
+            {**payload.pop("$defs", {}), "WebhookPayload": payload}
+        )
+        components["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "the router's token"},
+            "basic": {"type": "http", "scheme": "basic", "description": "BASIC_USER, _PASSWORD"},
+        }
+        app.openapi_schema = document
+    return app.openapi_schema
 
 
 def make_notifiers(settings: RouterSettings) -> dict[str, Notifier]:
@@ -168,11 +192,7 @@ def create_app(
             "requestBody": {
                 "required": True,
                 "content": {
-                    "application/json": {
-                        "schema": WebhookPayload.model_json_schema(
-                            ref_template="#/components/schemas/{model}"
-                        )
-                    }
+                    "application/json": {"schema": {"$ref": "#/components/schemas/WebhookPayload"}}
                 },
             },
             "security": [{"bearer": []}, {"basic": []}],
@@ -218,7 +238,10 @@ def create_app(
         try:
             result: IngestResult = await asyncio.wrap_future(committer.submit(payload, raw))
         except SQLAlchemyError:
-            log.exception("webhook.persist_failed")
+            log.exception(
+                "The alerts could not be stored; answered 503 so that Alertmanager retries",
+                extra={"event": "webhook.persist_failed"},
+            )
             return problem(503, "The router could not store the alerts; Alertmanager will retry.")
         INGEST_SECONDS.observe(time.perf_counter() - began)
         if result.deliveries:
@@ -275,6 +298,8 @@ def create_app(
             )
         return HTMLResponse(page)
 
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+
     if instrumented:  # after the routes, so it keeps our /metrics instead of adding its own
         instrument(app)
 
@@ -284,7 +309,10 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, error: Exception) -> Response:
-        log.exception("router.unexpected_error")
+        log.exception(
+            "The router failed on a request; answered 500",
+            extra={"event": "router.unexpected_error"},
+        )
         return problem(500, "The router failed on this request; its log says why.")
 
     return app

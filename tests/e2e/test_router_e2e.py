@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -303,7 +304,16 @@ def test_dead_letters_are_replayed_by_the_cli(
     assert len(sandbox.incidents("soundcheck-deadbeef")) == 1
 
 
-def test_schemathesis_finds_no_server_error(router: RouterProcess, token: str) -> None:
+# What the webhook answers a request that got past authentication: stored, or refused as a
+# payload (too large, not v4). A 401 means the fuzzer never reached the webhook's own code.
+PAST_AUTHENTICATION = {200, 413, 422}
+WEBHOOKS_FUZZED_AT_LEAST = 50  # one run sent 230 (max-examples 40)
+
+
+def test_schemathesis_finds_no_server_error(
+    router: RouterProcess, token: str, tmp_path: Path
+) -> None:
+    requests_made = tmp_path / "requests.har"
     result = subprocess.run(
         [
             str(Path(sys.executable).parent / "schemathesis"),
@@ -317,6 +327,10 @@ def test_schemathesis_finds_no_server_error(router: RouterProcess, token: str) -
             f"Authorization: Bearer {token}",
             "--request-timeout",
             "10",
+            "--report",
+            "har",
+            "--report-har-path",
+            str(requests_made),
         ],
         capture_output=True,
         text=True,
@@ -324,3 +338,14 @@ def test_schemathesis_finds_no_server_error(router: RouterProcess, token: str) -
         timeout=240,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+    webhooks = [
+        entry["response"]["status"]
+        for entry in json.loads(requests_made.read_text())["log"]["entries"]
+        if entry["request"]["method"] == "POST"
+        and httpx.URL(entry["request"]["url"]).path == "/alerts"
+    ]
+    past_authentication = [status for status in webhooks if status in PAST_AUTHENTICATION]
+    assert len(past_authentication) >= WEBHOOKS_FUZZED_AT_LEAST, (
+        f"only {len(past_authentication)} of {len(webhooks)} requests to /alerts got past "
+        f"authentication: {sorted(set(webhooks))}"
+    )
