@@ -35,6 +35,12 @@ class Forbidden(ApiError):
     code = "queue_token_not_active"
 
 
+class NotYourToken(Forbidden):
+    """The queue token is valid but names another user than the data asked for."""
+
+    code = "queue_token_of_another_user"
+
+
 class NotFound(ApiError):
     status = 404
     code = "not_found"
@@ -43,6 +49,17 @@ class NotFound(ApiError):
 class Conflict(ApiError):
     status = 409
     code = "conflict"
+
+
+class TokenAlreadyIssued(Conflict):
+    """The user holds a live token; it is given only once, to whoever asked first."""
+
+    code = "queue_token_already_issued"
+
+
+class BodyTooLarge(ApiError):
+    status = 413
+    code = "body_too_large"
 
 
 class SeatTaken(Conflict):

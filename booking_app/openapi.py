@@ -24,9 +24,13 @@ def _errors(*statuses: int) -> dict[str, Any]:
         400: "the request is malformed; the message names the field",
         401: "the admin token is missing or wrong",
         402: "not enough points",
-        403: "no ACTIVE queue token, or someone else's",
+        403: "no queue token, an unknown or expired one, another user's, or (to reserve or "
+        "pay) one that is not ACTIVE",
         404: "no such resource",
-        409: "conflict: the seat is taken, or the reservation cannot be paid",
+        409: "conflict: the seat is taken, the reservation cannot be paid, or the user already "
+        "holds a live queue token",
+        413: "the request body is larger than the service accepts (BOOKING_MAX_BODY_BYTES, "
+        "1 MiB by default)",
         503: "a dependency is unavailable or the database pool is exhausted; retry",
     }
     return {str(s): _json(ERROR, texts[s]) for s in (*statuses, 503)}
@@ -55,6 +59,11 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+def _token(purpose: str) -> dict[str, Any]:
+    """X-Queue-Token: the caller's identity (B12)."""
+    return {**_header("X-Queue-Token", True), "description": purpose}
+
+
 # gunicorn itself refuses a request line over its limit, before the app (and in HTML).
 TOO_LONG = {
     "description": "the query string is longer than the server accepts",
@@ -66,7 +75,8 @@ CACHE_HEADER = {
         "schema": {"type": "string", "enum": ["true", "false"]},
     }
 }
-TOKEN = _header("X-Queue-Token", True)
+TOKEN_OF_USER = _token("a live (WAITING or ACTIVE) queue token of the user the data belongs to")
+ACTIVE_TOKEN = _token("the user's ACTIVE queue token")
 DATE_TIME = {"type": "string", "format": "date-time"}
 
 SCHEMAS: dict[str, Any] = {
@@ -164,15 +174,17 @@ PATHS: dict[str, Any] = {
     },
     "/queue/token": {
         "post": {
-            "summary": "Get a queue token (the user's live one if they have it)",
+            "summary": "Get a queue token: the user's identity, given once (409 while the "
+            "user holds a live one)",
             "requestBody": _body(_object({"userId": ID})),
-            "responses": {"201": _json(_ref("Token"), "the token"), **_errors(400)},
+            "responses": {"201": _json(_ref("Token"), "the token"), **_errors(400, 409, 413)},
         }
     },
     "/queue/status": {
         "get": {
-            "summary": "A token's status and place in the queue",
-            "parameters": [TOKEN],
+            "summary": "A token's status and place in the queue; polling keeps a WAITING "
+            "token alive (it expires BOOKING_WAITING_TOKEN_TTL_SECONDS after its last poll)",
+            "parameters": [_token("the token to look at")],
             "responses": {
                 "200": _json(
                     _object(
@@ -295,8 +307,8 @@ PATHS: dict[str, Any] = {
     },
     "/reservations": {
         "post": {
-            "summary": "Reserve a seat (needs an ACTIVE queue token)",
-            "parameters": [TOKEN],
+            "summary": "Reserve a seat (needs the user's ACTIVE queue token)",
+            "parameters": [ACTIVE_TOKEN],
             "requestBody": _body(
                 _object(
                     {
@@ -308,39 +320,49 @@ PATHS: dict[str, Any] = {
             ),
             "responses": {
                 "201": _json(_ref("Reservation"), "the seat is held for you"),
-                **_errors(400, 403, 404, 409),
+                **_errors(400, 403, 404, 409, 413),
             },
         }
     },
     "/reservations/{reservationId}": {
         "get": {
-            "summary": "One reservation",
-            "parameters": [_path("reservationId", {"type": "integer", "minimum": 1})],
-            "responses": {"200": _json(_ref("Reservation"), "the reservation"), **_errors(404)},
+            "summary": "One reservation (needs its user's token)",
+            "parameters": [
+                _path("reservationId", {"type": "integer", "minimum": 1}),
+                TOKEN_OF_USER,
+            ],
+            "responses": {
+                "200": _json(_ref("Reservation"), "the reservation"),
+                **_errors(403, 404),
+            },
         }
     },
     "/users/{userId}/points": {
         "get": {
-            "summary": "A user's point balance",
-            "parameters": [_path("userId", ID)],
-            "responses": {"200": _json(_ref("Points"), "the balance"), **_errors(404)},
+            "summary": "A user's point balance (needs that user's token)",
+            "parameters": [_path("userId", ID), TOKEN_OF_USER],
+            "responses": {"200": _json(_ref("Points"), "the balance"), **_errors(403, 404)},
         }
     },
     "/users/{userId}/points/charge": {
         "post": {
-            "summary": "Add points",
-            "parameters": [_path("userId", ID)],
+            "summary": "Add points (needs that user's token)",
+            "parameters": [_path("userId", ID), TOKEN_OF_USER],
             "requestBody": _body(
                 _object({"amount": {"type": "integer", "minimum": 1, "maximum": 100_000_000}})
             ),
-            "responses": {"200": _json(_ref("Points"), "the new balance"), **_errors(400, 404)},
+            "responses": {
+                "200": _json(_ref("Points"), "the new balance"),
+                **_errors(400, 403, 404, 413),
+            },
         }
     },
     "/payments": {
         "post": {
-            "summary": "Pay a reservation with points; retries never charge twice",
+            "summary": "Pay a reservation with points (needs its user's ACTIVE token; a retry "
+            "takes the same token in any state); retries never charge twice",
             "parameters": [
-                TOKEN,
+                _token("the reservation's user's queue token"),
                 _header("Idempotency-Key", False, {"type": "string", "pattern": ID["pattern"]}),
             ],
             "requestBody": _body(
@@ -360,7 +382,7 @@ PATHS: dict[str, Any] = {
                         }
                     },
                 },
-                **_errors(400, 402, 403, 404, 409),
+                **_errors(400, 402, 403, 404, 409, 413),
             },
         }
     },
@@ -378,7 +400,10 @@ PATHS: dict[str, Any] = {
                     required=[],
                 )
             ),
-            "responses": {"200": _json(_ref("Schedule"), "the schedule"), **_errors(400, 401, 404)},
+            "responses": {
+                "200": _json(_ref("Schedule"), "the schedule"),
+                **_errors(400, 401, 404, 413),
+            },
         }
     },
     "/admin/schedules/{scheduleId}/seats/{seatNo}": {
@@ -404,7 +429,7 @@ PATHS: dict[str, Any] = {
                     ),
                     "the seat",
                 ),
-                **_errors(400, 401, 404),
+                **_errors(400, 401, 404, 413),
             },
         }
     },
@@ -418,7 +443,9 @@ def openapi_document() -> dict[str, Any]:
             "title": "Soundcheck booking service",
             "version": "1.0.0",
             "description": "Concert booking: queue, concerts, reservations, points, "
-            "payments, ranking (SPEC B1-B11).",
+            "payments, ranking (SPEC B1-B12). The queue token (X-Queue-Token) is the caller's "
+            "identity: a user's data, reservations, payments and point charges need that "
+            "user's own token. Request bodies above 1 MiB (BOOKING_MAX_BODY_BYTES) get 413.",
         },
         "paths": PATHS,
         "components": {

@@ -65,21 +65,21 @@ def pay(
 ) -> tuple[dict[str, Any], bool]:
     """The payment, and whether it is a replay of an earlier one (no new charge).
 
-    A replay needs only the user's token, in any state: the first payment expired it.
+    Only the reservation's owner pays it or sees its payment (403 for another user's token); a
+    replay takes the owner's token in any state: the first payment expired it.
     """
     user_id = token.user_id
     with svc.db.transaction() as conn:
         earlier = _existing(conn, reservation_id, idempotency_key)
         if earlier is not None:
-            if earlier.user_id != user_id:
-                raise Conflict(f"Reservation {reservation_id} belongs to another user.")
+            waiting_queue.ensure_owner(token, earlier.user_id, "this payment")
             return _replay(conn, earlier, reservation_id), True
     waiting_queue.ensure_active(token)
     try:
         with svc.lock.hold(f"reservation:{reservation_id}"), svc.lock.hold(f"points:{user_id}"):
             try:
                 with svc.db.transaction() as conn:
-                    result = _pay_locked(conn, user_id, reservation_id, amount, idempotency_key)
+                    result = _pay_locked(conn, token, reservation_id, amount, idempotency_key)
             except exc.IntegrityError:
                 # A concurrent retry won the unique constraint: answer with its payment.
                 with svc.db.transaction() as conn:
@@ -125,18 +125,23 @@ def _held_count(svc: Services, user_id: str) -> int:
 
 
 def _pay_locked(
-    conn: Connection, user_id: str, reservation_id: int, amount: int, key: str | None
+    conn: Connection,
+    token: waiting_queue.TokenView,
+    reservation_id: int,
+    amount: int,
+    key: str | None,
 ) -> Any:
+    user_id = token.user_id
     earlier = _existing(conn, reservation_id, key)
     if earlier is not None:
+        waiting_queue.ensure_owner(token, earlier.user_id, "this payment")
         return _replay(conn, earlier, reservation_id), True
     reservation = conn.execute(
         select(reservations).where(reservations.c.id == reservation_id).with_for_update()
     ).first()
     if reservation is None:
         raise NotFound(f"There is no reservation {reservation_id} to pay.")
-    if reservation.user_id != user_id:
-        raise Conflict(f"Reservation {reservation_id} belongs to another user.")
+    waiting_queue.ensure_owner(token, reservation.user_id, f"paying reservation {reservation_id}")
     if reservation.status != "HELD":
         raise Conflict(
             f"Reservation {reservation_id} is {reservation.status} and can no longer be paid. "

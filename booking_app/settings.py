@@ -36,6 +36,16 @@ class BookingSettings(BaseSettings):
     max_active_tokens: int = 50
     activation_interval_seconds: float = 10.0
     active_token_ttl_seconds: float = 600.0
+    waiting_token_ttl_seconds: float = Field(
+        120.0,
+        description="a WAITING token expires this long after it was issued or last polled "
+        "(GET /queue/status), so abandoned tokens never hold the queue up",
+    )
+
+    # --- requests (B12) ------------------------------------------------------------------
+    max_body_bytes: int = Field(
+        1_048_576, description="a request body above this is refused with 413, unread"
+    )
 
     # --- cache (B2) ----------------------------------------------------------------------
     cache_ttl_seconds: float = Field(5.0, description="bounds staleness if an eviction is lost")

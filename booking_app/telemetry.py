@@ -44,6 +44,10 @@ def tokens_activated(count: int, trigger: str) -> None:
     _inc(metrics.QUEUE_TOKENS_ACTIVATED, float(count), trigger=trigger)
 
 
+def tokens_expired(count: int, status: str) -> None:
+    _inc(metrics.QUEUE_TOKENS_EXPIRED, float(count), status=status)
+
+
 def lock_acquired(key: str, waited_seconds: float, backend: str) -> None:
     _observe(metrics.LOCK_WAIT, waited_seconds, lock=key.split(":", 1)[0], outcome="acquired")
 

@@ -1,28 +1,37 @@
-"""The waiting queue (B1): tokens wait, at most `max_active_tokens` are ACTIVE at a time.
+"""The waiting queue (B1) and who calls (B12): tokens wait, at most `max_active_tokens` are
+ACTIVE at a time, and a token is its user's identity.
 
 Activation runs on a timer in the worker and, at once, on the events that free a place: a
 completed payment, an expired token or reservation (plan 4-5). It locks the single `queue_state`
 row, so activations in several processes never overshoot the maximum between them.
+
+A token is handed out once, to whoever asked for the user first: giving a live token again to
+anyone naming the user would make it no proof of identity at all. A WAITING token lives
+`waiting_token_ttl_seconds` after it was issued or last polled, so a client that left stops
+holding the queue up, while one that polls `GET /queue/status` keeps its place.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 
 from booking_app import telemetry
 from booking_app.db import utcnow
-from booking_app.errors import Forbidden, NotFound
+from booking_app.errors import Forbidden, NotFound, NotYourToken, TokenAlreadyIssued
 from booking_app.models import queue_state, queue_tokens
 from booking_app.services import Services
 
 log = logging.getLogger("booking_app.queue")
 
 WAITING, ACTIVE, EXPIRED = "WAITING", "ACTIVE", "EXPIRED"
+# What `secrets.token_hex(16)` makes: anything else is refused without asking the database.
+TOKEN_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 
 @dataclass(frozen=True)
@@ -48,28 +57,39 @@ def _position(conn: Connection, token_id: int, status: str) -> int:
     return max(1, token_id - int(oldest if oldest is not None else token_id) + 1)
 
 
+def _live(now: datetime) -> ColumnElement[bool]:
+    """WAITING or ACTIVE and not past its expiry (the timer may not have marked it yet)."""
+    return queue_tokens.c.status.in_((WAITING, ACTIVE)) & (queue_tokens.c.expires_at >= now)
+
+
 def issue_token(svc: Services, user_id: str) -> TokenView:
-    """A user's live token (an existing one is returned again), activated now if there is room.
+    """A new token for a user without a live one, activated now if there is room.
 
     One transaction in the common case (the queue is full: the new token waits), because a
     ticket opening sends this request more than any other (plan scenario 1).
     """
+    settings = svc.settings
     with svc.db.transaction() as conn:
+        now = utcnow()
         existing = conn.execute(
-            select(queue_tokens.c.token)
-            .where(
-                queue_tokens.c.user_id == user_id,
-                queue_tokens.c.status.in_((WAITING, ACTIVE)),
-            )
-            .order_by(queue_tokens.c.id.desc())
-            .limit(1)
+            select(queue_tokens.c.id).where(queue_tokens.c.user_id == user_id, _live(now)).limit(1)
         ).scalar()
         if existing is not None:
-            return _view(conn, existing)
+            raise TokenAlreadyIssued(
+                f"User {user_id!r} already holds a live queue token: keep sending that one in "
+                "X-Queue-Token. A token is given out only once; a lost WAITING token expires "
+                f"{settings.waiting_token_ttl_seconds:.0f} s after its last GET /queue/status "
+                f"(an ACTIVE one {settings.active_token_ttl_seconds:.0f} s after activation), "
+                "then ask again."
+            )
         token = secrets.token_hex(16)
         conn.execute(
             insert(queue_tokens).values(
-                token=token, user_id=user_id, status=WAITING, created_at=utcnow()
+                token=token,
+                user_id=user_id,
+                status=WAITING,
+                created_at=now,
+                expires_at=now + timedelta(seconds=settings.waiting_token_ttl_seconds),
             )
         )
         if _count(conn, ACTIVE) >= svc.settings.max_active_tokens:
@@ -90,22 +110,50 @@ def _view(conn: Connection, token: str) -> TokenView:
     if row is None:
         raise NotFound("This queue token does not exist. Ask for a new one: POST /queue/token.")
     status = row.status
-    if status == ACTIVE and row.expires_at is not None and row.expires_at < utcnow():
+    if status != EXPIRED and row.expires_at is not None and row.expires_at < utcnow():
         status = EXPIRED  # the timer marks it soon; never report it as usable meanwhile
     return TokenView(token, row.user_id, status, _position(conn, row.id, status))
 
 
 def token_status(svc: Services, token: str) -> TokenView:
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise NotFound("This queue token does not exist. Ask for a new one: POST /queue/token.")
     with svc.db.transaction() as conn:
         return _view(conn, token)
 
 
-def require_active(svc: Services, token: str | None, user_id: str | None = None) -> TokenView:
-    """The caller's ACTIVE token, or a 403 that says what to do."""
+def poll_status(svc: Services, token: str) -> TokenView:
+    """A token's status, as its user polls it; polling keeps a WAITING token alive.
+
+    The expiry moves only once a quarter of the lifetime has passed since it last moved, so a
+    client polling every half second costs a write now and then, not one per poll."""
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise NotFound("This queue token does not exist. Ask for a new one: POST /queue/token.")
+    lifetime = timedelta(seconds=svc.settings.waiting_token_ttl_seconds)
+    with svc.db.transaction() as conn:
+        now = utcnow()
+        conn.execute(
+            update(queue_tokens)
+            .where(
+                queue_tokens.c.token == token,
+                queue_tokens.c.status == WAITING,
+                queue_tokens.c.expires_at >= now,
+                queue_tokens.c.expires_at < now + lifetime * 0.75,
+            )
+            .values(expires_at=now + lifetime)
+        )
+        return _view(conn, token)
+
+
+def identify(svc: Services, token: str | None, live: bool = True) -> TokenView:
+    """Who calls: the holder of the token in X-Queue-Token, or a 403 that says what to do.
+
+    `live` (the default) refuses a token that has expired; a payment's retry passes False,
+    since the first payment expired the token it was made with."""
     if not token:
         raise Forbidden(
-            "This API needs an ACTIVE queue token in the X-Queue-Token header. "
-            "Get one with POST /queue/token and wait until its status is ACTIVE."
+            "This API needs your queue token in the X-Queue-Token header: it says who you are. "
+            "Get one with POST /queue/token."
         )
     try:
         view = token_status(svc, token)
@@ -113,9 +161,32 @@ def require_active(svc: Services, token: str | None, user_id: str | None = None)
         raise Forbidden(
             "The X-Queue-Token header holds an unknown token. Get one with POST /queue/token."
         ) from None
+    if live and view.status == EXPIRED:
+        raise Forbidden("Your queue token has expired. Get a new one with POST /queue/token.")
+    return view
+
+
+def ensure_owner(view: TokenView, user_id: str, what: str) -> None:
+    """403 unless the token is `user_id`'s own (what: the thing asked for, for the message)."""
+    if view.user_id != user_id:
+        raise NotYourToken(
+            f"The queue token in X-Queue-Token belongs to another user: {what} needs "
+            "the owner's own token."
+        )
+
+
+def require_user(svc: Services, token: str | None, user_id: str, what: str) -> TokenView:
+    """The live token of `user_id` (WAITING or ACTIVE), or a 403."""
+    view = identify(svc, token)
+    ensure_owner(view, user_id, what)
+    return view
+
+
+def require_active(svc: Services, token: str | None, user_id: str, what: str) -> TokenView:
+    """The ACTIVE token of `user_id`, or a 403 that says what to do."""
+    view = identify(svc, token, live=False)
+    ensure_owner(view, user_id, what)
     ensure_active(view)
-    if user_id is not None and view.user_id != user_id:
-        raise Forbidden("The queue token belongs to another user; use your own token.")
     return view
 
 
@@ -128,21 +199,6 @@ def ensure_active(view: TokenView) -> None:
         )
 
 
-def known_token(svc: Services, token: str | None) -> TokenView:
-    """The caller's token in any state (a payment retry may come after the token expired)."""
-    if not token:
-        raise Forbidden(
-            "This API needs your queue token in the X-Queue-Token header. "
-            "Get one with POST /queue/token."
-        )
-    try:
-        return token_status(svc, token)
-    except NotFound:
-        raise Forbidden(
-            "The X-Queue-Token header holds an unknown token. Get one with POST /queue/token."
-        ) from None
-
-
 def expire_token(svc: Services, token: str) -> None:
     """The user is done (payment completed): free the place and let the next one in, in the
     activation's own transaction (see `activate_tokens`)."""
@@ -152,8 +208,11 @@ def expire_token(svc: Services, token: str) -> None:
 def activate_tokens(
     svc: Services, trigger: str, only_if_room: bool = False, finished: str | None = None
 ) -> int:
-    """Expire overdue ACTIVE tokens (and `finished`, a user's who is done) and activate the
-    oldest WAITING ones up to the maximum.
+    """Expire overdue tokens, ACTIVE and WAITING (and `finished`, a user's who is done), and
+    activate the oldest WAITING ones up to the maximum.
+
+    Overdue WAITING tokens go before the activation picks any: a token whose client left would
+    otherwise take an ACTIVE place nobody uses until its ACTIVE lifetime ends.
 
     Every change of ACTIVE tokens happens here, after the queue_state row lock: expiring a
     finished user's token in a transaction of its own locked its row by token and then its
@@ -173,11 +232,14 @@ def activate_tokens(
                 .where(queue_tokens.c.token == finished, queue_tokens.c.status == ACTIVE)
                 .values(status=EXPIRED, expires_at=now)
             )
-        expired = conn.execute(
-            update(queue_tokens)
-            .where(queue_tokens.c.status == ACTIVE, queue_tokens.c.expires_at < now)
-            .values(status=EXPIRED)
-        ).rowcount
+        expired = {
+            status: conn.execute(
+                update(queue_tokens)
+                .where(queue_tokens.c.status == status, queue_tokens.c.expires_at < now)
+                .values(status=EXPIRED)
+            ).rowcount
+            for status in (ACTIVE, WAITING)
+        }
         room = settings.max_active_tokens - _count(conn, ACTIVE)
         ids: list[int] = []
         if room > 0:
@@ -206,14 +268,18 @@ def activate_tokens(
         active_now = _count(conn, ACTIVE)
     telemetry.queue_waiting_tokens(waiting)
     telemetry.queue_active_tokens(active_now)
-    if ids or expired:
+    for status, count in expired.items():
+        if count:
+            telemetry.tokens_expired(count, status)
+    if ids or any(expired.values()):
         telemetry.tokens_activated(len(ids), trigger)
         log.info(
             "queue tokens activated",
             extra={
                 "event": "queue.tokens.activated",
                 "queue.activated": len(ids),
-                "queue.expired": expired,
+                "queue.expired": expired[ACTIVE],
+                "queue.expired_waiting": expired[WAITING],
                 "queue.waiting": waiting,
                 "queue.trigger": trigger,
             },

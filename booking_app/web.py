@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
 from booking_app import (
+    body_limit,
     concerts,
     payments,
     points,
@@ -25,9 +26,11 @@ from booking_app.errors import ApiError, NotFound, Unauthorized, Unavailable
 from booking_app.openapi import openapi_document
 from booking_app.readiness import KafkaCheck, readiness
 from booking_app.services import services
+from booking_app.settings import load_settings
 
 log = logging.getLogger("booking_app.web")
 api = Blueprint("booking", __name__)
+TOKEN_HEADER = "X-Queue-Token"  # noqa: S105 - a header name, not a secret
 MAX_POINTS_CHARGE = 100_000_000
 MAX_SEAT_NO = 100_000
 
@@ -48,6 +51,10 @@ def path_number(value: int, what: str) -> int:
     if not 1 <= value <= validation.MAX_BIGINT:
         raise NotFound(f"There is no {what} {value}.")
     return value
+
+
+def caller_token() -> str | None:
+    return request.headers.get(TOKEN_HEADER) or None
 
 
 @cache
@@ -81,10 +88,10 @@ def issue_token() -> tuple[Response, int]:
 
 @api.get("/queue/status")
 def queue_status() -> Response:
-    token = request.headers.get("X-Queue-Token", "")
-    if not token:
+    token = caller_token()
+    if token is None:
         raise ApiError("Send your queue token in the X-Queue-Token header.")
-    view = waiting_queue.token_status(services(), token)
+    view = waiting_queue.poll_status(services(), token)
     return jsonify({"status": view.status, "position": view.position})
 
 
@@ -118,27 +125,36 @@ def reserve() -> tuple[Response, int]:
     schedule_id = validation.identifier(body, "scheduleId")
     seat_no = validation.integer(body, "seatNo", 1, MAX_SEAT_NO)
     svc = services()
-    waiting_queue.require_active(svc, request.headers.get("X-Queue-Token"), user_id)
+    waiting_queue.require_active(svc, caller_token(), user_id, "reserving a seat for this user")
     return jsonify(reservations.reserve_seat(svc, user_id, schedule_id, seat_no)), 201
 
 
 @api.get("/reservations/<int:reservation_id>")
 def get_reservation(reservation_id: int) -> Response:
     reservation_id = path_number(reservation_id, "reservation")
-    return jsonify(reservations.get_reservation(services(), reservation_id))
+    svc = services()
+    caller = waiting_queue.identify(svc, caller_token())
+    reservation = reservations.get_reservation(svc, reservation_id)
+    waiting_queue.ensure_owner(caller, reservation["userId"], "reading this reservation")
+    return jsonify(reservation)
 
 
 # --- points (B4) and payments (B5) --------------------------------------------------------
 @api.get("/users/<user_id>/points")
 def get_points(user_id: str) -> Response:
-    return jsonify(points.balance(services(), path_id(user_id, "user")))
+    user_id = path_id(user_id, "user")
+    svc = services()
+    waiting_queue.require_user(svc, caller_token(), user_id, "reading this user's points")
+    return jsonify(points.balance(svc, user_id))
 
 
 @api.post("/users/<user_id>/points/charge")
 def charge_points(user_id: str) -> Response:
     user_id = path_id(user_id, "user")
     amount = validation.integer(validation.json_object(request), "amount", 1, MAX_POINTS_CHARGE)
-    return jsonify(points.charge(services(), user_id, amount))
+    svc = services()
+    waiting_queue.require_user(svc, caller_token(), user_id, "charging this user's points")
+    return jsonify(points.charge(svc, user_id, amount))
 
 
 @api.post("/payments")
@@ -150,7 +166,8 @@ def pay() -> tuple[Response, int]:
     if key is not None and not validation.ID_PATTERN.fullmatch(key):
         raise ApiError("`Idempotency-Key` must be 1 to 64 letters, digits or _ . : @ -.")
     svc = services()
-    token = waiting_queue.known_token(svc, request.headers.get("X-Queue-Token"))
+    # Any state: a retry may come after the first payment expired the token (payments.pay).
+    token = waiting_queue.identify(svc, caller_token(), live=False)
     payment, replayed = payments.pay(svc, token, reservation_id, amount, key)
     response = jsonify(payment)
     response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
@@ -257,6 +274,9 @@ class WholeNumberConverter(BaseConverter):
 def create_app() -> Flask:
     app = Flask("booking_app", static_folder=None)
     app.url_map.converters["int"] = WholeNumberConverter
+    # Werkzeug's own guard too, for any body read before (or without) the hook below.
+    app.config["MAX_CONTENT_LENGTH"] = load_settings().max_body_bytes
+    app.before_request(body_limit.refuse_large_body)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(api)
     app.register_error_handler(ApiError, handle_api_error)

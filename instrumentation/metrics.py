@@ -79,6 +79,12 @@ QUEUE_TOKENS_ACTIVATED = Counter(
     "Tokens moved from WAITING to ACTIVE, by trigger (timer, payment, expiry).",
     ["trigger"],
 )
+QUEUE_TOKENS_EXPIRED = Counter(
+    "queue_tokens_expired_total",
+    "Tokens expired by time, by the status they had (WAITING: not polled for its lifetime; "
+    "ACTIVE: its lifetime ended unused). A user finishing is not counted.",
+    ["status"],
+)
 
 # --- distributed lock -----------------------------------------------------------------------
 LOCK_WAIT = Histogram(
@@ -191,6 +197,7 @@ ALL_METRICS: tuple[MetricWrapperBase, ...] = (
     QUEUE_WAITING_TOKENS,
     QUEUE_ACTIVE_TOKENS,
     QUEUE_TOKENS_ACTIVATED,
+    QUEUE_TOKENS_EXPIRED,
     LOCK_WAIT,
     LOCK_FAILURES,
     CACHE_REQUESTS,

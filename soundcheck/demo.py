@@ -111,7 +111,11 @@ class Opening:
 
     def _pay(self, token: str, user: str, reservation: dict[str, Any]) -> None:
         price = int(reservation["price"])
-        charged = self.client.post(f"/users/{user}/points/charge", json={"amount": price})
+        charged = self.client.post(
+            f"/users/{user}/points/charge",
+            headers={"X-Queue-Token": token},  # the user's own token says who charges (B12)
+            json={"amount": price},
+        )
         paid = self.client.post(
             "/payments",
             headers={"X-Queue-Token": token, "Idempotency-Key": f"{user}-pay"},

@@ -26,7 +26,9 @@ def one_customer(base_url: str, run: str, number: int) -> list[int]:
             codes.append(client.get(f"/concerts/schedules/{SCHEDULE}/seats").status_code)
         codes.append(client.get("/concerts/ranking").status_code)
         codes.append(
-            client.post(f"/users/{user}/points/charge", json={"amount": SEAT_PRICE}).status_code
+            client.post(
+                f"/users/{user}/points/charge", headers=headers, json={"amount": SEAT_PRICE}
+            ).status_code
         )
         # Two customers in three aim at the same few seats, so the seat locks see contention.
         seat = random.randint(1, 5) if number % 3 else random.randint(1, 50)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -58,6 +58,8 @@ class BookingInstance:
     settings: StackSettings
     process: ManagedProcess
     env: dict[str, str]
+    # The token each user got: the service hands a user's token out only once (B12).
+    tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def admin_token(self) -> str:
@@ -84,15 +86,38 @@ class BookingInstance:
         return None
 
     # --- what most tests do first -----------------------------------------------------------
-    def active_token(self, client: httpx.Client, user_id: str) -> str:
+    def token_status(self, client: httpx.Client, token: str) -> str:
+        answer = client.get("/queue/status", headers={"X-Queue-Token": token})
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["status"])
+
+    def user_token(self, client: httpx.Client, user_id: str) -> str:
+        """The user's live (WAITING or ACTIVE) token: the one they hold, else a new one."""
+        held = self.tokens.get(user_id)
+        if held is not None and self.token_status(client, held) in ("WAITING", "ACTIVE"):
+            return held
         answer = client.post("/queue/token", json={"userId": user_id})
         assert answer.status_code == 201, answer.text
-        body = answer.json()
-        assert body["status"] == "ACTIVE", f"token of {user_id} is not ACTIVE: {body}"
-        return str(body["tokenValue"])
+        token = str(answer.json()["tokenValue"])
+        self.tokens[user_id] = token
+        return token
+
+    def as_user(self, client: httpx.Client, user_id: str) -> dict[str, str]:
+        """Headers that say who calls: the user's own queue token."""
+        return {"X-Queue-Token": self.user_token(client, user_id)}
+
+    def active_token(self, client: httpx.Client, user_id: str) -> str:
+        token = self.user_token(client, user_id)
+        status = self.token_status(client, token)
+        assert status == "ACTIVE", f"token of {user_id} is not ACTIVE: {status}"
+        return token
 
     def charge(self, client: httpx.Client, user_id: str, amount: int) -> None:
-        answer = client.post(f"/users/{user_id}/points/charge", json={"amount": amount})
+        answer = client.post(
+            f"/users/{user_id}/points/charge",
+            headers=self.as_user(client, user_id),
+            json={"amount": amount},
+        )
         assert answer.status_code == 200, answer.text
 
     def reserve(
@@ -112,7 +137,9 @@ class BookingInstance:
         return dict(answer.json())
 
     def balance(self, client: httpx.Client, user_id: str) -> int:
-        return int(client.get(f"/users/{user_id}/points").json()["balance"])
+        answer = client.get(f"/users/{user_id}/points", headers=self.as_user(client, user_id))
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["balance"])
 
 
 def start_instance(

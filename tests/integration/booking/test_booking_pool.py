@@ -37,6 +37,8 @@ def small_pool(stack: Stack, settings: StackSettings) -> Iterator[BookingInstanc
 
 
 def test_exhausted_pool_answers_503_within_the_acquire_timeout(small_pool: BookingInstance) -> None:
+    with small_pool.client() as client:
+        someone = small_pool.as_user(client, "someone")  # reading their points needs it (B12)
     blocker = app_connection(small_pool.settings, small_pool.database, autocommit=False)
     stuck: list[httpx.Response] = []
     try:
@@ -63,7 +65,9 @@ def test_exhausted_pool_answers_503_within_the_acquire_timeout(small_pool: Booki
                 "the token request waits for the row lock, holding the only connection",
             )
             started = time.monotonic()
-            answer = httpx.get(f"{small_pool.url}/users/someone/points", timeout=30)
+            answer = httpx.get(
+                f"{small_pool.url}/users/someone/points", headers=someone, timeout=30
+            )
             waited = time.monotonic() - started
             assert answer.status_code == 503
             assert answer.json()["error"] == "database_busy"
@@ -77,4 +81,5 @@ def test_exhausted_pool_answers_503_within_the_acquire_timeout(small_pool: Booki
         blocker.close()
     assert stuck
     assert stuck[0].status_code == 201
-    assert httpx.get(f"{small_pool.url}/users/someone/points", timeout=10).status_code == 200
+    recovered = httpx.get(f"{small_pool.url}/users/someone/points", headers=someone, timeout=10)
+    assert recovered.status_code == 200

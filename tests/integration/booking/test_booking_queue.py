@@ -61,9 +61,8 @@ def test_unpaid_reservation_expires_and_its_seat_is_free_again(
 ) -> None:
     app = two_places
     with app.client() as client:
-        token = client.post("/queue/token", json={"userId": "second-in-line"}).json()
-        assert token["status"] == "ACTIVE"
-        app.reserve(client, token["tokenValue"], "second-in-line", 9)
+        token = app.active_token(client, "second-in-line")
+        app.reserve(client, token, "second-in-line", 9)
 
         def seat_nine() -> str:
             seats = client.get("/concerts/schedules/schedule_1/seats").json()["seats"]
