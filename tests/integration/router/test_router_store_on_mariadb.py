@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from router.ingest import ingest
 from router.payload import STORE_INTEGER_MAX, WebhookPayload
 from router.routing import load_routing_table
 from router.settings import RouterSettings
-from router.store import LONG_TEXT_COLUMNS, Delivery, Store, TargetRef
+from router.store import LONG_TEXT_COLUMNS, AlertEvent, Delivery, Store, TargetRef
 from sandbox.harness import parts_up
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection
@@ -153,3 +155,53 @@ def test_a_store_made_with_text_columns_gets_longtext_at_start(mariadb_url: str)
     for table, column in LONG_TEXT_COLUMNS:
         (kind,) = [c["type"] for c in inspector.get_columns(table) if c["name"] == column]
         assert isinstance(kind, LONGTEXT), (table, column, kind)
+
+
+ROUNDS = 20
+ALERTS_PER_WEBHOOK = 30
+
+
+def round_webhook(round_number: int) -> dict[str, Any]:
+    """One notification of ALERTS_PER_WEBHOOK firing P0 alerts, new in each round."""
+    alerts = [
+        webhook(f"r{round_number}a{number}")["alerts"][0] for number in range(ALERTS_PER_WEBHOOK)
+    ]
+    return webhook("unused") | {"alerts": alerts}
+
+
+def test_two_routers_sent_the_same_webhook_at_the_same_moment_plan_it_once(
+    mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HA pair of Alertmanagers sends each notification to both routers at once; on one
+    store the unique keys (not the read before the insert) keep it to one page, post, ticket."""
+    monkeypatch.setenv("SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING", "k" * 32)
+    settings = RouterSettings(database_url=mariadb_url, token=TOKEN)
+    targets = len(load_routing_table(settings.routing_file, settings).route("P0").targets())
+    both_ready = threading.Barrier(2)
+    with (
+        TestClient(create_app(settings, start_worker=False, instrumented=False)) as first,
+        TestClient(create_app(settings, start_worker=False, instrumented=False)) as second,
+    ):
+
+        def send(client: TestClient, body: bytes) -> dict[str, Any]:
+            both_ready.wait(timeout=60)
+            answer = client.post("/alerts", content=body, headers=BEARER)
+            assert answer.status_code == 200, answer.text[:300]
+            result: dict[str, Any] = answer.json()
+            return result
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for round_number in range(ROUNDS):
+                body = json.dumps(round_webhook(round_number)).encode()
+                answers = list(pool.map(send, (first, second), (body, body)))
+                stored = sum(a["new_alert_events"] for a in answers)
+                planned = sum(a["deliveries_planned"] for a in answers)
+                assert (stored, planned) == (ALERTS_PER_WEBHOOK, ALERTS_PER_WEBHOOK * targets), (
+                    f"round {round_number}: {answers}"
+                )
+    store = Store(mariadb_url)
+    with store.reading() as session:
+        events = session.query(AlertEvent).count()
+        deliveries = session.query(Delivery).count()
+    assert events == ROUNDS * ALERTS_PER_WEBHOOK
+    assert deliveries == ROUNDS * ALERTS_PER_WEBHOOK * targets
