@@ -14,6 +14,7 @@ span), `event.action` = the event name, `service.name`, `log.level`. Secrets nev
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -39,6 +40,8 @@ _STANDARD_ATTRIBUTES = frozenset(
     | {"message", "asctime", "taskName", "trace_id", "span_id", "redacted", "ecs_document"}
 )
 _LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+# An event name as the plan writes them (`distributed_lock.acquisition_failed`), not a sentence.
+_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
 _MARKER = "_soundcheck_instrumentation"
 
 __all__ = ["LoggingSetup", "configure_logging", "log_event", "register_secret"]
@@ -162,6 +165,10 @@ class EcsDocuments:
                 document["event.action"] = value
             else:
                 document[name] = value
+        if "event.action" not in document and _EVENT_NAME.fullmatch(document["message"]):
+            # One convention for every service: a line logged as `log.info("worker.started")`
+            # still has its event name where the saved searches look for it.
+            document["event.action"] = document["message"]
         if record.exc_info and record.exc_info[0] is not None:
             document["error.type"] = record.exc_info[0].__name__
             document["error.message"] = redact_text(str(record.exc_info[1]))

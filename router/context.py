@@ -172,7 +172,10 @@ def render_graph(settings: RouterSettings, alert: dict[str, Any]) -> bytes | Non
         response.raise_for_status()
         series = response.json()["data"]["result"]
     except (httpx.HTTPError, ValueError, KeyError) as error:
-        log.warning("graph.query_failed", extra={"error": str(error)})
+        log.warning(
+            "The graph query to Prometheus failed; the message goes without a graph",
+            extra={"event": "graph.query_failed", "error.message": str(error)},
+        )
         return None
     return draw_series(alert.get("labels", {}).get("alertname", "alert"), expression, series)
 

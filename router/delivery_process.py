@@ -93,7 +93,10 @@ def serve_deliveries(settings: RouterSettings) -> int:
         # The router died without stopping us: go as abruptly, as one process would have. A
         # delivery under way stays marked in flight for the next router to check, instead of
         # finishing beside that router's own worker.
-        log.error("worker.router_gone")
+        log.error(
+            "The router process is gone; the delivery process stops",
+            extra={"event": "worker.router_gone"},
+        )
         os._exit(1)
 
     threading.Thread(target=listen, name="wake-listener", daemon=True).start()

@@ -34,6 +34,13 @@ from router.store import (
 )
 
 log = logging.getLogger(__name__)
+# The log line of each delivery outcome (its event name goes to `event.action`).
+DELIVERY_SENTENCES = {
+    "delivery.delivered": "Delivered",
+    "delivery.given_up": "Gave up on",
+    "delivery.dead_lettered": "Dead-lettered",
+    "delivery.retry_later": "Will retry",
+}
 
 
 def backoff_seconds(attempts: int, initial: float, maximum: float) -> float:
@@ -63,7 +70,11 @@ class Worker:
     def start(self) -> None:
         released = self.store.release_leases(self.owner)
         if released:
-            log.info("worker.leases_released", extra={"count": released})
+            log.info(
+                "Released %d deliveries a previous worker had claimed",
+                released,
+                extra={"event": "worker.leases_released", "count": released},
+            )
         self.thread.start()
 
     def stop(self) -> None:
@@ -87,7 +98,10 @@ class Worker:
             try:
                 claimed = self.settle_and_claim(finished)
             except Exception:
-                log.exception("worker.store_failed")
+                log.exception(
+                    "The delivery store failed; outcomes are recorded next turn",
+                    extra={"event": "worker.store_failed"},
+                )
                 with self.lock:  # recorded next turn: an outcome is never dropped
                     self.finished.extend(finished)
                 self.stopping.wait(self.settings.poll_interval_seconds)
@@ -120,8 +134,17 @@ class Worker:
                 self.busy.difference_update(delivery_id for delivery_id, _ in finished)
                 free = self.settings.worker_threads - len(self.busy)
             claimed = self._claim(session, now, free) if claim and free > 0 else []
-        for level, message, fields in notes:  # after the commit: only what happened is told
-            log.log(level, message, extra=fields)
+        for level, event, fields in notes:  # after the commit: only what happened is told
+            log.log(
+                level,
+                "%s delivery %s (%s %s, attempt %s)",
+                DELIVERY_SENTENCES[event],
+                fields["delivery_id"],
+                fields["target"],
+                fields["action"],
+                fields["attempts"],
+                extra={"event": event, **fields},
+            )
         with self.lock:
             self.busy.update(delivery_id for delivery_id, _ in claimed)
         return claimed
@@ -146,7 +169,11 @@ class Worker:
         try:
             outcome = self._attempt(delivery_id, interrupted)
         except Exception:
-            log.exception("worker.attempt_crashed", extra={"delivery_id": delivery_id})
+            log.exception(
+                "Delivery %d crashed; it is retried later",
+                delivery_id,
+                extra={"event": "worker.attempt_crashed", "delivery_id": delivery_id},
+            )
             outcome = RetryLater("the router failed while delivering; see its log")
         with self.lock:
             self.finished.append((delivery_id, outcome))

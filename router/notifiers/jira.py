@@ -221,4 +221,7 @@ class JiraNotifier:
                 attachment: Any = io.BytesIO(png)  # the client reads any binary file object
                 self.client().add_attachment(key, attachment, filename=f"{job.alertname}.png")
         except (JIRAError, RequestException, OSError) as error:
-            log.warning("jira.graph_attach_failed", extra={"error": str(error)})
+            log.warning(
+                "The graph could not be attached to the Jira issue",
+                extra={"event": "jira.graph_attach_failed", "error.message": str(error)},
+            )

@@ -232,7 +232,10 @@ class SlackNotifier:
                     title=f"{job.alertname}: last hour",
                 )
         except (SlackApiError, SlackClientError, URLError, OSError) as error:
-            log.warning("slack.graph_upload_failed", extra={"error": str(error)})
+            log.warning(
+                "The graph could not be uploaded to Slack",
+                extra={"event": "slack.graph_upload_failed", "error.message": str(error)},
+            )
 
     def _api_error(self, error: SlackApiError) -> Outcome:
         response = error.response

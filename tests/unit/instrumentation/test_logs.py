@@ -43,6 +43,19 @@ def test_every_line_is_ecs_json_with_service_level_and_event(
     assert second["key"] == "seat:9"
 
 
+def test_a_line_logged_as_an_event_name_still_has_it_in_event_action(
+    capsys: pytest.CaptureFixture[str], logging_to: list[LoggingSetup]
+) -> None:
+    configure(logging_to, "router", telemetry_settings())
+    log = logging.getLogger("router.worker")
+    log.info("worker.leases_released")
+    log.info("Released 3 deliveries. A sentence is not an event name.")
+
+    named, sentence = lines(capsys.readouterr().out)
+    assert named["event.action"] == "worker.leases_released"
+    assert "event.action" not in sentence
+
+
 def test_lines_logged_inside_a_span_carry_its_trace_and_span_ids(
     capsys: pytest.CaptureFixture[str], logging_to: list[LoggingSetup]
 ) -> None:
