@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from router.context import URL_LIMIT, safe_url
 from router.routing import RoutingError, load_routing_table
 from router.settings import RouterSettings
 from router.text import (
@@ -37,6 +39,41 @@ def test_slack_text_cannot_ping_or_link() -> None:
 
 def test_jira_markup_is_escaped() -> None:
     assert jira_escape("{code}x[link|http://e]*b*") == r"\{code\}x\[link\|http://e\]\*b\*"
+
+
+def test_jira_lines_that_start_like_headings_or_quotes_stay_plain_text() -> None:
+    escaped = jira_escape("h1. INJECTED\n  bq. quote\nH3. upper\nnot h1. at the start")
+    for line in escaped.splitlines():
+        assert not re.match(r"\s*(h[1-6]|bq)\.", line, re.IGNORECASE), line
+    assert "not h1. at the start" in escaped, "a dot elsewhere is left alone"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil.example/rb\nh1. INJECTED",
+        "http://evil.example/a b",
+        "http://evil.example/\x00",
+        "javascript:alert(1)",
+        "ftp://files.example/x",
+        "http:///no-host",
+        "http://evil.example/{color}",
+        "http://evil.example/a|b",
+        'http://evil.example/"><script>',
+        "http://evil.example/" + "a" * URL_LIMIT,
+    ],
+)
+def test_urls_from_alerts_that_are_not_plain_http_links_are_refused(url: str) -> None:
+    assert safe_url(url) is None
+
+
+def test_plain_http_links_are_kept() -> None:
+    for url in (
+        "http://127.0.0.1:8080/runbooks/RedisDown",
+        "https://grafana.example/d/abc?var-service=booking&from=now-1h#panel-2",
+        "http://127.0.0.1:9090/graph?g0.expr=rate%28x%5B5m%5D%29&g0.tab=1",
+    ):
+        assert safe_url(url) == url
 
 
 def test_jql_string_cannot_end_the_literal() -> None:
