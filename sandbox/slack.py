@@ -141,6 +141,9 @@ def block_problems(block: Any, where: str) -> list[str]:
         problems += _too_many(elements, MAX_ACTION_ELEMENTS, f"{where}/elements")
         for index, element in enumerate(elements):
             at = f"{where}/elements/{index}"
+            if not isinstance(element, dict):
+                problems.append(f"expected an object [json-pointer:{at}]")
+                continue
             problems += _too_long(element.get("text"), BUTTON_TEXT, f"{at}/text")
             if len(str(element.get("url", ""))) > BUTTON_URL:
                 problems.append(
