@@ -120,7 +120,8 @@ def block_problems(block: Any, where: str) -> list[str]:
     kind = block.get("type")
     problems: list[str] = []
     if kind == "header":
-        if (block.get("text") or {}).get("type") != "plain_text":
+        header = block.get("text")
+        if not isinstance(header, dict) or header.get("type") != "plain_text":
             problems.append(f"must be a plain_text object [json-pointer:{where}/text]")
         problems += _too_long(block.get("text"), HEADER_TEXT, f"{where}/text")
     elif kind == "section":
