@@ -87,3 +87,18 @@ def test_old_failures_leave_the_window() -> None:
     clock.now += 11
     b.call(lambda: None)  # the nine failures are outside the 10 s window now
     assert b.state is BreakerState.CLOSED
+
+
+def test_an_open_breaker_says_when_its_trial_is_due() -> None:
+    """What the recovery probe sleeps on: it pings at the first moment a trial may go through."""
+    clock, changes = Clock(), []
+    b = breaker(clock, changes)
+    assert b.seconds_until_trial() == 0.0
+    failing_calls(b, 10)
+    clock.now += 12
+    assert b.seconds_until_trial() == 18.0
+    clock.now += 18
+    assert b.seconds_until_trial() == 0.0
+    with pytest.raises(ConnectionError):
+        b.call(fail)  # the trial fails: a whole reset interval again
+    assert b.seconds_until_trial() == 30.0
