@@ -129,14 +129,16 @@ def cpu_figure(summary: dict[str, Any]) -> go.Figure | None:
     if not cpu or not cpu.get("times"):
         return None
     start = summary["client"]["started_at"]
-    x = [t - start for t in cpu["times"]]
+    # From the load's start: the samples before it cover the data being prepared.
+    keep = [i for i, t in enumerate(cpu["times"]) if t >= start - 1]
+    x = [cpu["times"][i] - start for i in keep]
     fig = figure("CPU per process group (100 % = one core)", "% of a core")
     busiest = sorted(cpu["parts_cpu_percent"].items(), key=lambda kv: -max(kv[1], default=0))
     for name, values in busiest[:8]:
-        fig.add_scatter(x=x, y=values, name=name, mode="lines")
+        fig.add_scatter(x=x, y=[values[i] for i in keep], name=name, mode="lines")
     fig.add_scatter(
         x=x,
-        y=[v * cpu["cores"] for v in cpu["host_cpu_percent"]],
+        y=[cpu["host_cpu_percent"][i] * cpu["cores"] for i in keep],
         name=f"whole machine ({cpu['cores']} cores)",
         mode="lines",
         line={"dash": "dot", "color": "#57606a"},
@@ -145,12 +147,26 @@ def cpu_figure(summary: dict[str, Any]) -> go.Figure | None:
     return fig
 
 
+def flat(panel: dict[str, Any]) -> bool:
+    """Nothing happened on this panel: every value 0 (or no data at all)."""
+    return all(not v for points in panel["series"].values() for _, v in points)
+
+
+def flat_panels(summary: dict[str, Any]) -> str:
+    """Panels that stayed at zero, named in one line instead of drawn as empty plots."""
+    panels = summary["server"].get("panels", {})
+    names = [p["title"] for k, p in panels.items() if k != "db_pool_size" and flat(p)]
+    if not names:
+        return ""
+    return f'<p class="sub">At 0 (or no data) the whole run: {html.escape("; ".join(names))}.</p>'
+
+
 def server_figures(summary: dict[str, Any]) -> list[go.Figure]:
     panels = summary["server"].get("panels", {})
     start = summary["client"]["started_at"]
     figures = []
     for key, panel in panels.items():
-        if key == "db_pool_size" or not panel["series"]:
+        if key == "db_pool_size" or flat(panel):
             continue
         fig = figure(panel["title"], panel["unit"], height=260)
         for name, points in sorted(panel["series"].items()):
@@ -191,7 +207,11 @@ def capacity_figures(summary: dict[str, Any]) -> list[go.Figure]:
 
 def embed(fig: go.Figure) -> str:
     body: str = fig.to_html(
-        full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True}
+        full_html=False,
+        include_plotlyjs=False,
+        default_width="100%",
+        default_height=f"{fig.layout.height}px",
+        config={"displaylogo": False, "responsive": True},
     )
     return f'<div class="card">{body}</div>'
 
@@ -245,7 +265,9 @@ def thresholds_table(summary: dict[str, Any]) -> str:
 
 def sections(summary: dict[str, Any]) -> str:
     server, client = summary["server"], summary["client"]
-    parts = ["<h2>Thresholds</h2>", thresholds_table(summary)]
+    parts = [flat_panels(summary)]
+    if summary.get("thresholds"):
+        parts += ["<h2>Thresholds</h2>", thresholds_table(summary)]
     if "capacity" in summary:
         steps = summary["capacity"]["steps"]
         parts += [
@@ -353,8 +375,13 @@ def headline(summary: dict[str, Any]) -> str:
     )
     return (
         f"{when(run['started_at'])} · {fmt(run['duration_seconds'])} s · target "
-        f"<code>{html.escape(run['target'])}</code> · peak {client['users_peak']} users · "
-        f"{fmt(client['rps'])} timed req/s · {bottleneck}"
+        f"<code>{html.escape(run['target'])}</code> · "
+        + (
+            "open-model arrivals · "
+            if run.get("kind") == "capacity"
+            else f"peak {client['users_peak']} users · "
+        )
+        + f"{fmt(client['rps'])} timed req/s · {bottleneck}"
     )
 
 
@@ -391,5 +418,8 @@ def render(summary: dict[str, Any]) -> str:
 {sections(summary)}</main>
 <footer>Made by <code>{html.escape(run.get("command") or "soundcheck load")}</code> ·
 files beside this one: summary.json, series.csv, endpoints.csv, cpu.csv · run {run["id"]}
-</footer></body></html>
+</footer>
+<script>window.addEventListener("load", () =>
+  document.querySelectorAll(".js-plotly-plot").forEach((p) => Plotly.Plots.resize(p)));</script>
+</body></html>
 """

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from loadtest.queue import enter_queue
+from loadtest.queue import active_token
 from loadtest.scenario import Fixtures, Scenario, Session
 from loadtest.stages import Stage, peak_users, total_seconds
 
@@ -17,13 +17,14 @@ SEAT_TRIES = 5
 class PaymentSoakUser:
     def __init__(self) -> None:
         self.paid = 0
+        self.token: str | None = None
 
     def start(self, session: Session) -> None:
         """Each iteration queues again: a completed payment expires the payer's token."""
 
     def iteration(self, session: Session) -> None:
-        token = enter_queue(session, session.user_id)
-        headers = {"X-Queue-Token": token}
+        self.token = active_token(session, session.user_id, self.token)
+        headers = {"X-Queue-Token": self.token}
         reservation = self._reserve(session, headers)
         if reservation is None:
             return

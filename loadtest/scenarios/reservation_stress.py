@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loadtest.queue import enter_queue
+from loadtest.queue import active_token
 from loadtest.scenario import Fixtures, Scenario, Session
 from loadtest.stages import Stage
 
@@ -19,7 +19,7 @@ class ReservationStressUser:
 
     def start(self, session: Session) -> None:
         """The plan's getActiveToken(): an ACTIVE token obtained before the timed part."""
-        self.token = enter_queue(session, session.user_id)
+        self.token = active_token(session, session.user_id)
 
     def iteration(self, session: Session) -> None:
         seat = 1 + int(session.random() * session.params["seats"])
@@ -37,7 +37,7 @@ class ReservationStressUser:
             tag=f"seat {seat}",
         )
         if answer.status == 403:  # the token expired (a run longer than its TTL): queue again
-            self.token = enter_queue(session, session.user_id)
+            self.token = active_token(session, session.user_id, self.token)
 
 
 def prepare(fixtures: Fixtures, stages: tuple[Stage, ...], think: float) -> dict[str, Any]:
