@@ -93,12 +93,13 @@ def test_a_secret_in_a_query_string_reaches_no_span_log_or_buffer(
     )
     assert spans_in.status_code == 200
 
-    # The requests did reach the telemetry: their spans (and booking's log line) are indexed.
+    # The requests did reach the telemetry: their spans and log lines are indexed.
     (router_span,) = eventually(
         lambda: by_trace(es, "traces-router-*", router_trace), 60, "the router's span indexed"
     )
     eventually(lambda: by_trace(es, "traces-booking-*", booking_trace), 60, "booking's spans")
     eventually(lambda: by_trace(es, "logs-booking-*", booking_trace), 60, "booking's log line")
+    eventually(lambda: by_trace(es, "logs-router-*", router_trace), 60, "the router's log line")
     url = router_span["span.attributes"].get("http.url", "")
     assert "/alerts?token=[REDACTED]&api_key=[REDACTED]&receiver=me" in url  # the rest is kept
 
