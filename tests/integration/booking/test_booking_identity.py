@@ -16,6 +16,7 @@ from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
 
 WAITING_TTL_SECONDS = 6
+SCHEDULE = "schedule_1"  # seats 191-195: no other test of the session instance takes them
 
 
 def assert_refused(answer: httpx.Response, error: str) -> None:
@@ -28,23 +29,23 @@ def assert_refused(answer: httpx.Response, error: str) -> None:
 def owned_reservation(
     booking: BookingInstance, client: httpx.Client, user: str, seat: int
 ) -> dict[str, Any]:
-    """`user` holds seat `seat` of schedule_6 and has the points to pay it."""
+    """`user` holds seat `seat` of SCHEDULE and has the points to pay it."""
     token = booking.active_token(client, user)
     booking.charge(client, user, SEAT_PRICE)
-    return booking.reserve(client, token, user, seat, schedule_id="schedule_6")
+    return booking.reserve(client, token, user, seat, schedule_id=SCHEDULE)
 
 
 def test_another_users_token_is_403_on_reserve_pay_charge_and_read(
     booking: BookingInstance,
 ) -> None:
     with booking.client() as client:
-        reservation = owned_reservation(booking, client, "id-alice", 1)
+        reservation = owned_reservation(booking, client, "id-alice", 191)
         mallory = {"X-Queue-Token": booking.active_token(client, "id-mallory")}
         attempts = {
             "reserve": client.post(
                 "/reservations",
                 headers=mallory,
-                json={"userId": "id-alice", "scheduleId": "schedule_6", "seatNo": 2},
+                json={"userId": "id-alice", "scheduleId": SCHEDULE, "seatNo": 192},
             ),
             "pay": client.post(
                 "/payments",
@@ -72,23 +73,23 @@ def test_another_users_token_is_403_on_reserve_pay_charge_and_read(
             client.post("/payments", headers=mallory, json=body), "queue_token_of_another_user"
         )
     assert booking.sql("SELECT COUNT(*) FROM payments WHERE user_id = 'id-mallory'") == [(0,)]
-    seat_two = booking.sql(
-        "SELECT COUNT(*) FROM reservations WHERE schedule_id = 'schedule_6' AND seat_no = 2"
+    seat_taken_for_alice = booking.sql(
+        "SELECT COUNT(*) FROM reservations WHERE schedule_id = %s AND seat_no = 192", SCHEDULE
     )
-    assert seat_two == [(0,)]
+    assert seat_taken_for_alice == [(0,)]
 
 
 def test_no_token_or_an_unknown_one_is_403_on_reserve_pay_charge_and_read(
     booking: BookingInstance,
 ) -> None:
     with booking.client() as client:
-        reservation = owned_reservation(booking, client, "id-bob", 3)
+        reservation = owned_reservation(booking, client, "id-bob", 193)
         for headers in ({}, {"X-Queue-Token": "0" * 32}, {"X-Queue-Token": "not-a-token"}):
             answers = [
                 client.post(
                     "/reservations",
                     headers=headers,
-                    json={"userId": "id-bob", "scheduleId": "schedule_6", "seatNo": 4},
+                    json={"userId": "id-bob", "scheduleId": SCHEDULE, "seatNo": 194},
                 ),
                 client.post(
                     "/payments",
@@ -107,7 +108,7 @@ def test_no_token_or_an_unknown_one_is_403_on_reserve_pay_charge_and_read(
 
 def test_own_token_reads_own_reservation_and_points(booking: BookingInstance) -> None:
     with booking.client() as client:
-        reservation = owned_reservation(booking, client, "id-carol", 5)
+        reservation = owned_reservation(booking, client, "id-carol", 195)
         carol = booking.as_user(client, "id-carol")
         read = client.get(f"/reservations/{reservation['reservationId']}", headers=carol)
         assert read.status_code == 200, read.text
