@@ -22,6 +22,7 @@ from locust import FastHttpUser, LoadTestShape, constant, events, task
 from locust.contrib.fasthttp import FastResponse
 from locust.env import Environment
 from locust.log import setup_logging
+from locust.rpc import Message
 from locust.runners import MasterRunner, Runner, WorkerRunner
 
 from loadtest.collector import Collector, summarize
@@ -36,8 +37,11 @@ PLAIN_PROGRESS_EVERY_SECONDS = 10.0
 # A user leaving (ramp-down, the end) finishes its iteration first: killed mid-request, a seat
 # would be reserved with nobody counting the 201.
 STOP_TIMEOUT_SECONDS = 60.0
+PLAN_WAIT_SECONDS = 30.0
 
 collector = Collector()
+last_report: dict[str, float] = {}  # a master: when each worker last reported
+workers_seen: list[str] = []
 users_by_second: dict[int, int] = {}
 state: dict[str, Any] = {"plan": None, "prefix": "lt", "step": None}
 _user_numbers = itertools.count(1)
@@ -157,6 +161,9 @@ class ScenarioUser(FastHttpUser):
     wait_time = constant(1.0)
 
     def on_start(self) -> None:
+        deadline = time.monotonic() + PLAN_WAIT_SECONDS
+        while state["plan"] is None and time.monotonic() < deadline:
+            gevent.sleep(0.1)  # a worker's users may start a moment before the plan arrived
         plan = state["plan"]
         self.session = LocustSession(self, plan["params"])
         self.visitor: Visitor = find_scenario(plan["scenario"]).visitor()
@@ -238,6 +245,8 @@ def run_closed(plan: dict[str, Any], out: Path) -> None:
     runner.start_shape()
     while runner.shape_greenlet is not None and not runner.shape_greenlet.dead:
         gevent.sleep(0.2)
+    if isinstance(runner, MasterRunner):
+        collect_last_reports(runner)
     runner.quit()
     ended = time.time()
     done.set()
@@ -251,15 +260,12 @@ def wait_for_workers(runner: Runner, plan: dict[str, Any]) -> None:
         raise PlanError("Only a master waits for workers.")
     wanted, deadline = int(plan["workers"]), time.monotonic() + plan["worker_wait_seconds"]
 
-    def send_plan(client_id: str, **_: Any) -> None:
-        runner.send_message(
-            PLAN_MESSAGE, {**plan, "worker_suffix": f"w{client_id[-6:]}"}, client_id
-        )
+    def on_report(client_id: str, data: dict[str, Any]) -> None:
+        if REPORT_KEY in data:
+            collector.merge(data[REPORT_KEY])
+        last_report[client_id] = time.time()
 
-    events.worker_connect.add_listener(send_plan)
-    events.worker_report.add_listener(
-        lambda client_id, data: collector.merge(data[REPORT_KEY]) if REPORT_KEY in data else None
-    )
+    events.worker_report.add_listener(on_report)
     sys.stderr.write(
         f"master: waiting for {wanted} worker(s) on {plan['master_bind_host']}:"
         f"{plan['master_bind_port']}\n"
@@ -272,6 +278,26 @@ def wait_for_workers(runner: Runner, plan: dict[str, Any]) -> None:
                 f"--master-host <this machine>` on the other machines."
             )
         gevent.sleep(0.5)
+    # Sent once every worker is there (one sent on connect could arrive before the worker has
+    # registered for it); it travels before the spawn messages on the same socket.
+    runner.send_message(PLAN_MESSAGE, plan)
+    workers_seen.extend(runner.clients.keys())
+
+
+def collect_last_reports(runner: MasterRunner) -> None:
+    """Wait until every worker has stopped its users and sent the report that follows: a worker
+    reports every few seconds, and the answers since its last report are only in the next.
+    Then tell each to quit (Locust's quit only reaches workers that have not stopped)."""
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS + 30
+    while runner.worker_count and time.monotonic() < deadline:
+        gevent.sleep(0.2)
+    stopped_at = time.time()
+    while time.monotonic() < deadline and any(
+        last_report.get(worker, 0) <= stopped_at for worker in workers_seen
+    ):
+        gevent.sleep(0.2)
+    for worker in workers_seen:
+        runner.server.send_to_client(Message("quit", None, worker))
 
 
 def run_worker(master_host: str, master_port: int) -> None:
@@ -281,8 +307,9 @@ def run_worker(master_host: str, master_port: int) -> None:
     if not isinstance(runner, WorkerRunner):
         raise PlanError("Locust did not make a worker runner.")
 
-    def on_plan(message: Any, **_: Any) -> None:
-        configure_users(message.data)
+    def on_plan(msg: Any, **_: Any) -> None:
+        # The worker's own id in its userIds: two workers never share a user.
+        configure_users({**msg.data, "worker_suffix": f"w{runner.client_id[-6:]}"})
 
     runner.register_message(PLAN_MESSAGE, on_plan)
     events.report_to_master.add_listener(

@@ -117,7 +117,7 @@ class MariaDbFixtures:
     def points_mismatches(self, user_prefix: str) -> dict[str, Any]:
         """The run's users whose balance is not their charges minus their payments, or is below
         zero, and payments whose amount was not deducted exactly once."""
-        like = f"{user_prefix}-%"
+        like = f"{user_prefix}%"  # a worker's users: <run id>w<worker>-<n>
         with self._connect() as conn, conn.cursor() as cursor:
             cursor.execute(
                 "SELECT u.user_id, u.balance, "
@@ -152,6 +152,6 @@ class MariaDbFixtures:
                 cursor.execute(
                     "UPDATE queue_tokens SET status = 'EXPIRED', expires_at = UTC_TIMESTAMP(6) "
                     "WHERE user_id LIKE %s AND status IN ('WAITING', 'ACTIVE')",
-                    (f"{user_prefix}-%",),
+                    (f"{user_prefix}%",),
                 )
             )

@@ -59,7 +59,7 @@ def assert_tokens_released(settings: StackSettings, summary: dict[str, Any]) -> 
     left = query(
         settings,
         "SELECT COUNT(*) FROM queue_tokens WHERE user_id LIKE %s AND status <> 'EXPIRED'",
-        f"{summary['run']['id']}-%",
+        f"{summary['run']['id']}%",
     )
     assert left[0][0] == 0
 
@@ -76,7 +76,7 @@ def test_token_spike_issues_tokens_and_judges_every_threshold(
     rows = query(
         settings,
         "SELECT COUNT(*) FROM queue_tokens WHERE user_id LIKE %s",
-        f"{summary['run']['id']}-%",
+        f"{summary['run']['id']}%",
     )
     assert rows[0][0] == issued["statuses"]["201"]  # one token per fresh user, in MariaDB
     assert_tokens_released(settings, summary)
@@ -123,7 +123,7 @@ def test_payment_soak_pays_exactly_and_delivers_every_payment_event(
     in_db = query(
         settings,
         "SELECT COUNT(*) FROM payments WHERE user_id LIKE %s AND status = 'SUCCESS'",
-        f"{summary['run']['id']}-%",
+        f"{summary['run']['id']}%",
     )
     assert in_db[0][0] == paid
     memory = summary["server"]["memory"]

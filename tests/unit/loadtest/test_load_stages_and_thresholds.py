@@ -73,7 +73,12 @@ def test_a_threshold_says_by_how_much_it_failed() -> None:
         "p95_ms (p95 latency): 612 ms, target < 500 ms: over by 112 ms"
     )
     assert THRESHOLDS["p95_ms"].judge(summary_with(499.0))["status"] == "passed"
-    assert THRESHOLDS["p95_ms"].judge(summary_with(None))["status"] == "no data"
+    nothing = THRESHOLDS["p95_ms"].judge(summary_with(None))
+    assert nothing["status"] == "no data"
+    assert not nothing["passed"]  # no timed answer at all fails the run
+    assert "nothing was measured" in describe_failure(nothing)
+    no_lock = THRESHOLDS["lock_success_percent"].judge({"server": {"locks": {}}})
+    assert no_lock["passed"]  # a run that takes no lock has none to judge
 
 
 def test_overrides_replace_targets_and_refuse_unknown_names() -> None:
