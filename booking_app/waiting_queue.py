@@ -48,7 +48,9 @@ class TokenView:
 def _position(conn: Connection, token_id: int, status: str) -> int:
     """1 for the next token to activate. Activation takes the oldest WAITING token first, so the
     WAITING tokens are the newest ones: the distance to the oldest of them is the place, found
-    on the (status, id) index without counting every token ahead (the queue can be long)."""
+    on the (status, id) index without counting every token ahead (the queue can be long).
+    A token that expired while waiting still counts for the ones behind it until the head of
+    the queue passes it: the place is an upper bound, and it falls faster than one a turn."""
     if status != WAITING:
         return 0
     oldest = conn.execute(
@@ -115,9 +117,13 @@ def _view(conn: Connection, token: str) -> TokenView:
     return TokenView(token, row.user_id, status, _position(conn, row.id, status))
 
 
-def token_status(svc: Services, token: str) -> TokenView:
+def _refuse_malformed(token: str) -> None:
     if not TOKEN_PATTERN.fullmatch(token):
         raise NotFound("This queue token does not exist. Ask for a new one: POST /queue/token.")
+
+
+def token_status(svc: Services, token: str) -> TokenView:
+    _refuse_malformed(token)
     with svc.db.transaction() as conn:
         return _view(conn, token)
 
@@ -127,8 +133,7 @@ def poll_status(svc: Services, token: str) -> TokenView:
 
     The expiry moves only once a quarter of the lifetime has passed since it last moved, so a
     client polling every half second costs a write now and then, not one per poll."""
-    if not TOKEN_PATTERN.fullmatch(token):
-        raise NotFound("This queue token does not exist. Ask for a new one: POST /queue/token.")
+    _refuse_malformed(token)
     lifetime = timedelta(seconds=svc.settings.waiting_token_ttl_seconds)
     with svc.db.transaction() as conn:
         now = utcnow()
