@@ -18,6 +18,9 @@ import httpx
 from sandbox.client import SandboxClient
 from sandbox.harness import AlertmanagerProcess, RouterProcess, eventually
 
+# How long a router's first deliveries may take to start on a loaded shared machine (they took
+# 11-20 s there with a load average of 20: graphs, client imports).
+STARTED_WITHIN = 60
 HOSTILE = '<!channel> *bold* {code}x{code} [link|http://evil] " OR project = "SECRET'
 
 
@@ -105,7 +108,9 @@ def test_alert_reaches_targets_by_priority_and_resolution_closes_them(
         states = delivery_states(router_home)
         return len(states) == 3 + 4 + 1 + 1 and all(s == "delivered" for _, _, s in states)
 
-    eventually(all_delivered, 30, "every planned delivery of the four priorities delivered")
+    eventually(
+        all_delivered, STARTED_WITHIN, "every planned delivery of the four priorities delivered"
+    )
     fp = fingerprints(router_home)
     [incident] = sandbox.incidents(f"soundcheck-{fp[names['P0']]}")
     assert incident["severity"] == "critical"
@@ -227,12 +232,12 @@ def test_pagerduty_outage_and_router_crash_still_deliver_each_alert_once(
     # wait until Slack posts are in flight (the sandbox is holding them) and PagerDuty has failed
     eventually(
         lambda: any(e["kind"] == "fault" for e in sandbox.received("slack")),
-        10,
+        STARTED_WITHIN,
         "a Slack call in flight",
     )
     eventually(
         lambda: any(e["kind"] == "fault" for e in sandbox.received("pagerduty")),
-        10,
+        STARTED_WITHIN,
         "PagerDuty failing",
     )
     router.kill()
