@@ -161,6 +161,23 @@ def flat_panels(summary: dict[str, Any]) -> str:
     return f'<p class="sub">At 0 (or no data) the whole run: {html.escape("; ".join(names))}.</p>'
 
 
+def memory_figure(summary: dict[str, Any]) -> go.Figure | None:
+    """The booking service's resident memory (every process of the part): the soak's "no
+    memory growth", drawn."""
+    cpu = summary["server"].get("cpu")
+    if not cpu or not any(cpu.get("booking_rss_bytes", [])):
+        return None
+    start = summary["client"]["started_at"]
+    points = [
+        (t - start, rss / 2**20)
+        for t, rss in zip(cpu["times"], cpu["booking_rss_bytes"], strict=False)
+        if t >= start - 1 and rss
+    ]
+    fig = figure("Booking service memory (resident, all its processes)", "MiB", height=260)
+    fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], name="RSS", mode="lines")
+    return fig
+
+
 def server_figures(summary: dict[str, Any]) -> list[go.Figure]:
     panels = summary["server"].get("panels", {})
     start = summary["client"]["started_at"]
@@ -396,12 +413,13 @@ def render(summary: dict[str, Any]) -> str:
         figures = capacity_figures(summary) + client_figures(summary)[1:]
     else:
         figures = client_figures(summary)
-    cpu = cpu_figure(summary)
-    figures += ([cpu] if cpu else []) + server_figures(summary)
+    extra = [cpu_figure(summary), memory_figure(summary)]
+    figures += [f for f in extra if f is not None] + server_figures(summary)
     notes = ""
-    warning = (summary["server"].get("saturation") or {}).get("warning")
-    if warning:
-        notes += f'<div class="warn">⚠ {html.escape(warning)}</div>'
+    generator = (summary["server"].get("saturation") or {}).get("warning")
+    for warning in [generator, *summary.get("warnings", [])]:
+        if warning:
+            notes += f'<div class="warn">⚠ {html.escape(warning)}</div>'
     if summary["server"].get("error"):
         notes += f'<div class="warn">⚠ {html.escape(summary["server"]["error"])}</div>'
     if summary.get("failures"):

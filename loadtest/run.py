@@ -186,9 +186,22 @@ def load_run(options: RunOptions, settings: StackSettings) -> dict[str, Any]:
     return judge_and_write(summary, scenario, options, folder)
 
 
+def warnings(client: dict[str, Any]) -> list[str]:
+    """What a reader of the figures must know: users that never reached the timed part."""
+    started, peak = client["visitors"]["started"], client["users_peak"]
+    if started >= peak:
+        return []
+    return [
+        f"Only {started} of the {peak} virtual users got past their setup (an ACTIVE queue "
+        "token) before the run ended: the service lets BOOKING_MAX_ACTIVE_TOKENS users in at a "
+        "time (docs/loadtest.md says how to raise it for a run)."
+    ]
+
+
 def judge_and_write(
     summary: dict[str, Any], scenario: Scenario, options: RunOptions, folder: Path
 ) -> dict[str, Any]:
+    summary["warnings"] = warnings(summary["client"])
     judged = [t.judge(summary) for t in chosen(scenario.thresholds, options.thresholds)]
     summary["thresholds"] = judged
     summary["passed"] = all(t["passed"] for t in judged)

@@ -101,8 +101,9 @@ def report(summary: dict[str, Any]) -> None:
         + (f"{first['resource']} ({first['why']})" if first else "nothing saturated"),
         highlight=False,
     )
-    if saturation.get("warning"):
-        console.print(f"[yellow]warning:[/] {saturation['warning']}", highlight=False)
+    for warning in [saturation.get("warning"), *summary.get("warnings", [])]:
+        if warning:
+            console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     if server.get("error"):
         console.print(f"[yellow]warning:[/] no server view: {server['error']}", highlight=False)
     console.print(f"report: {run['folder']}/report.html", highlight=False)
