@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import pymysql
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -31,6 +32,9 @@ from loadtest.stages import StageError, format_stages
 from loadtest.thresholds import THRESHOLDS, ThresholdError, parse_overrides
 from soundcheck import REPO_ROOT
 from soundcheck.settings import load_settings
+
+# The run prepares its data in, and checks it against, the stack's MariaDB.
+NO_MARIADB = "MariaDB did not answer ({error}). Is the stack up? Start it with `soundcheck up`."
 
 load_app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console()
@@ -150,6 +154,8 @@ def run(
         summary = load_run(options, load_settings())
     except (UnknownScenario, StageError, ThresholdError, LoadRunError, ResultsError) as error:
         raise fail(str(error.args[0] if error.args else error)) from None
+    except pymysql.MySQLError as error:
+        raise fail(NO_MARIADB.format(error=error)) from None
     report(summary)
     if not summary["passed"]:
         raise typer.Exit(1)
@@ -205,6 +211,8 @@ def capacity(
         summary = capacity_run(options, load_settings())
     except (UnknownScenario, ThresholdError, LoadRunError) as error:
         raise fail(str(error.args[0] if error.args else error)) from None
+    except pymysql.MySQLError as error:
+        raise fail(NO_MARIADB.format(error=error)) from None
     table = Table(title=f"capacity of {summary['run']['scenario']}", title_justify="left")
     for column in ("offered/s", "answered/s", "dropped", "p95 ms", "p99 ms", "errors %", "held"):
         table.add_column(column, justify="right")
