@@ -96,6 +96,17 @@ def _hold_seat(
     if row is None:
         telemetry.reservation_created("seat_taken")
         raise _taken(schedule_id, seat_no)
+    # The seat first: its exclusive row lock queues concurrent holders (degraded mode, one
+    # in-process lock per worker) before they touch reservations. Inserting first took a shared
+    # lock on the seat (the foreign key) that the UPDATE then had to upgrade, and two holders
+    # deadlocked (one answered 503) instead of one being told the seat is taken.
+    changed = conn.execute(
+        update(seats)
+        .where(seats.c.id == seat_id, seats.c.status == "AVAILABLE")
+        .values(status="HELD")
+    ).rowcount
+    if changed != 1:
+        raise exc.IntegrityError("seat no longer AVAILABLE", None, ValueError("seat taken"))
     now = utcnow()
     result = conn.execute(
         insert(reservations).values(
@@ -111,13 +122,6 @@ def _hold_seat(
             active_seat_id=seat_id,
         )
     )
-    changed = conn.execute(
-        update(seats)
-        .where(seats.c.id == seat_id, seats.c.status == "AVAILABLE")
-        .values(status="HELD")
-    ).rowcount
-    if changed != 1:
-        raise exc.IntegrityError("seat no longer AVAILABLE", None, ValueError("seat taken"))
     reservation_id = result.lastrowid
     add_event(
         conn,

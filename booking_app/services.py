@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -33,6 +34,16 @@ def build_services(settings: BookingSettings) -> Services:
     )
 
 
-@cache
+# A gunicorn worker's first requests arrive together: built by each of them at once, the process
+# got several pools and breakers, and several sets of in-process locks that excluded nothing.
+_first_build = threading.Lock()
+
+
 def services() -> Services:
+    with _first_build:
+        return _built_once()
+
+
+@cache
+def _built_once() -> Services:
     return build_services(load_settings())

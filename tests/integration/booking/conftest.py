@@ -141,6 +141,20 @@ class BookingInstance:
         assert answer.status_code == 200, answer.text
         return int(answer.json()["balance"])
 
+    def wait_until_back_on_redis(self) -> None:
+        """After a Redis outage: every process's breaker closed and degraded mode left (the
+        gauges are the maximum over processes). /ready answering "up" speaks for one worker
+        only; a later test meeting another worker still degraded would race on in-process
+        locks (issue 11 item 21)."""
+        eventually(
+            lambda: (
+                self.metric('circuit_breaker_state{breaker="redis"}') == 0.0
+                and self.metric('degraded_mode_active{component="redis"}') == 0.0
+            ),
+            90,
+            f"every process of {self.name} back on Redis (breakers closed, not degraded)",
+        )
+
 
 def start_instance(
     settings: StackSettings, name: str, redis_db: int, **overrides: str
