@@ -81,6 +81,9 @@ class MariaDB(Part):
             "--max-connections=500",
             "--innodb-buffer-pool-size=256M",
             "--innodb-flush-log-at-trx-commit=1",
+            # A router store on this server takes webhooks up to the router's 16 MiB body limit:
+            # the stored body and its alerts go in one insert each (docs/router.md).
+            "--max-allowed-packet=64M",
         ]
 
     def _root(self) -> pymysql.connections.Connection:
