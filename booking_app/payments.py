@@ -24,6 +24,12 @@ from booking_app.services import Services
 log = logging.getLogger("booking_app.payments")
 
 
+class ConfirmedMeanwhile(Conflict):
+    """The reservation was confirmed after this request looked for an earlier payment: by a
+    concurrent retry of the same payment that got past the lock too (in degraded mode each
+    worker holds only its in-process lock). Its payment is the answer, as a replay."""
+
+
 def payment_json(row: Any, reservation: Any) -> dict[str, Any]:
     return {
         "paymentId": row.id,
@@ -80,12 +86,14 @@ def pay(
             try:
                 with svc.db.transaction() as conn:
                     result = _pay_locked(conn, token, reservation_id, amount, idempotency_key)
-            except exc.IntegrityError:
-                # A concurrent retry won the unique constraint: answer with its payment.
+            except (exc.IntegrityError, ConfirmedMeanwhile):
+                # A concurrent retry won (the unique constraint, or it confirmed the reservation
+                # first): answer with its payment.
                 with svc.db.transaction() as conn:
                     earlier = _existing(conn, reservation_id, idempotency_key)
                     if earlier is None:
                         raise
+                    waiting_queue.ensure_owner(token, earlier.user_id, "this payment")
                     return _replay(conn, earlier, reservation_id), True
     except LockTimeout:
         raise PaymentInProgress(
@@ -142,6 +150,12 @@ def _pay_locked(
     if reservation is None:
         raise NotFound(f"There is no reservation {reservation_id} to pay.")
     waiting_queue.ensure_owner(token, reservation.user_id, f"paying reservation {reservation_id}")
+    if reservation.status == "CONFIRMED":
+        # Our first look (a consistent read) predates that payment; a fresh transaction sees it.
+        raise ConfirmedMeanwhile(
+            f"Reservation {reservation_id} is CONFIRMED and can no longer be paid. "
+            "Reserve the seat again."
+        )
     if reservation.status != "HELD":
         raise Conflict(
             f"Reservation {reservation_id} is {reservation.status} and can no longer be paid. "
