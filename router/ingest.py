@@ -161,25 +161,39 @@ def delivery_row(
         identity = identity_for(target, route, alert, payload.groupKey)
         unique = f"{target}|{destination}|{identity}|{fingerprint}|{action}|{starts_at}"
         rows.append(
-            {
-                "idempotency_key": hashlib.sha256(unique.encode()).hexdigest(),
-                "target": target,
-                "destination": destination[:255],
-                "identity": identity,
-                "action": action,
-                "priority": priority,
-                "route": json.dumps(route),
-                "event_id": event_id,
-                "state": PENDING,
-                "attempts": 0,
-                "created_at": now,
-                "accepted_at": now,
-                "next_attempt_at": now,
-                "last_error": "",
-                "in_flight": False,
-            }
+            pending_delivery(unique, target, destination, identity, action, priority, route, now)
+            | {"event_id": event_id}
         )
     return rows
+
+
+def pending_delivery(
+    unique: str,
+    target: str,
+    destination: str,
+    identity: str,
+    action: str,
+    priority: Priority,
+    route: Mapping[str, object],
+    now: float,
+) -> dict[str, object]:
+    """A delivery row, due now; `unique` names it, so the same one planned twice is one row."""
+    return {
+        "idempotency_key": hashlib.sha256(unique.encode()).hexdigest(),
+        "target": target,
+        "destination": destination[:255],
+        "identity": identity,
+        "action": action,
+        "priority": priority,
+        "route": json.dumps(route),
+        "state": PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "accepted_at": now,
+        "next_attempt_at": now,
+        "last_error": "",
+        "in_flight": False,
+    }
 
 
 def notification_rows(
@@ -207,24 +221,12 @@ def notification_rows(
             route = route_model.model_dump()
             destination = destination_of(target, route)
             unique = f"{target}|{destination}|{identity}|{members.hexdigest()}"
+            action = "trigger" if firing else "resolve"
             rows.append(
-                {
-                    "idempotency_key": hashlib.sha256(unique.encode()).hexdigest(),
-                    "target": target,
-                    "destination": destination[:255],
-                    "identity": identity,
-                    "action": "trigger" if firing else "resolve",
-                    "priority": priority,
-                    "route": json.dumps(route),
-                    "event_id": min(event_ids[key] for key in keys),
-                    "state": PENDING,
-                    "attempts": 0,
-                    "created_at": now,
-                    "accepted_at": now,
-                    "next_attempt_at": now,
-                    "last_error": "",
-                    "in_flight": False,
-                }
+                pending_delivery(
+                    unique, target, destination, identity, action, priority, route, now
+                )
+                | {"event_id": min(event_ids[key] for key in keys)}
             )
     return rows
 
