@@ -175,6 +175,7 @@ def memory_figure(summary: dict[str, Any]) -> go.Figure | None:
     ]
     fig = figure("Booking service memory (resident, all its processes)", "MiB", height=260)
     fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], name="RSS", mode="lines")
+    fig.update_yaxes(rangemode="tozero")  # from zero: a few MiB of noise must not look like a leak
     return fig
 
 
