@@ -21,9 +21,11 @@ from gevent.pool import Pool
 from locust import FastHttpUser, LoadTestShape, constant, events, task
 from locust.contrib.fasthttp import FastResponse
 from locust.env import Environment
+from locust.exception import StopUser
 from locust.log import setup_logging
 from locust.rpc import Message
 from locust.runners import MasterRunner, Runner, WorkerRunner
+from locust.user.users import LOCUST_STATE_STOPPING
 
 from loadtest.collector import Collector, summarize
 from loadtest.scenario import Scenario, Visitor
@@ -114,6 +116,10 @@ class LocustSession:
         return answer
 
     def sleep(self, seconds: float) -> None:
+        if self.user._state == LOCUST_STATE_STOPPING:
+            # Asked to leave (ramp-down, the end) while still queueing: leave now, not after
+            # the stop timeout (Locust stops a user only while it waits between iterations).
+            raise StopUser
         gevent.sleep(seconds)
 
     def fresh_user_id(self) -> str:
