@@ -25,7 +25,7 @@ from locust.exception import StopUser
 from locust.log import setup_logging
 from locust.rpc import Message
 from locust.runners import MasterRunner, Runner, WorkerRunner
-from locust.user.users import LOCUST_STATE_STOPPING
+from locust.user.task import LOCUST_STATE_STOPPING
 
 from loadtest.collector import Collector, summarize
 from loadtest.scenario import Scenario, Visitor
