@@ -472,10 +472,19 @@ def write_client(
     (out / "client.json").write_text(json.dumps(client))
 
 
+class HighSpawnRateWarning(logging.Filter):
+    """Drops Locust's "spawn rate is very high" warning: StagesShape ramps by setting the users
+    each second and lets Locust reach them at once, so the warning came every second of a ramp."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "spawn rate is very high" not in record.getMessage()
+
+
 def main(argv: list[str]) -> int:
     """`python -m loadtest run PLAN.json` or `python -m loadtest worker HOST PORT`."""
     setup_logging("WARNING")
     logging.getLogger("locust").setLevel(logging.WARNING)
+    logging.getLogger("locust.runners").addFilter(HighSpawnRateWarning())
     events.request.add_listener(on_request)
     if len(argv) == 2 and argv[0] == "run":
         plan_path = Path(argv[1])
