@@ -5,6 +5,7 @@ then ask MariaDB and Prometheus, judge the thresholds and write the run's folder
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import shlex
 import statistics
@@ -23,6 +24,7 @@ from loadtest.saturation import verdict
 from loadtest.scenario import Scenario
 from loadtest.scenarios import scenario as find_scenario
 from loadtest.server import PrometheusUnavailable, server_view
+from loadtest.sql_latency import ElasticsearchUnavailable, sql_latency_panel
 from loadtest.stages import Stage, parse_stages, scaled, total_seconds
 from loadtest.thresholds import chosen, describe_failure
 from soundcheck import REPO_ROOT
@@ -229,9 +231,20 @@ def _generate_and_sample(
 def _server(settings: StackSettings, client: dict[str, Any]) -> dict[str, Any]:
     url = f"http://{settings.host}:{settings.prometheus_port}"
     try:
-        return server_view(url, client["started_at"], client["ended_at"])
+        view = server_view(url, client["started_at"], client["ended_at"])
     except PrometheusUnavailable as error:
-        return {"prometheus": url, "error": str(error), "panels": {}, "alerts": [], "slo": []}
+        view = {"prometheus": url, "error": str(error), "panels": {}, "alerts": [], "slo": []}
+    started, ended = client["started_at"], client["ended_at"]
+    try:
+        view["panels"]["sql_latency"] = sql_latency_panel(
+            f"http://{settings.host}:{settings.elasticsearch_port}",
+            started,
+            ended,
+            step=max(1.0, math.ceil((ended - started) / 300)),
+        )
+    except ElasticsearchUnavailable as error:
+        view["sql_latency_error"] = str(error)
+    return view
 
 
 def capacity_run(options: RunOptions, settings: StackSettings) -> dict[str, Any]:

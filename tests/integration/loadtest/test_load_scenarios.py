@@ -51,6 +51,13 @@ def assert_plausible(summary: dict[str, Any], scenario: str) -> None:
     assert max(cpu["parts_cpu_percent"]["load generator"]) > 0
     assert [s["name"] for s in server["slo"]] == [s.name for s in load_spec()[1]]
     assert "booking_rps" in server["panels"]
+    # SQL latency from the service's own spans: every scenario's requests run SQL
+    sql = server["panels"]["sql_latency"]["series"]
+    p50 = [v for _, v in sql["p50"] if v is not None]
+    p99 = [v for _, v in sql["p99"] if v is not None]
+    assert p50
+    assert all(0 < v < 60 for v in p50)
+    assert max(p99) >= max(p50)
     assert summary["server"]["saturation"]["generator_cpu_max_percent"] is not None
 
 
