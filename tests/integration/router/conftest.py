@@ -1,13 +1,16 @@
-"""The parts the router's integration tests need: the sandbox (and Prometheus for graphs)."""
+"""The parts the router's integration tests need (the sandbox, Prometheus for graphs), and the
+router's settings pointed at them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from router.settings import RouterSettings
 from sandbox.client import SandboxClient
-from sandbox.harness import parts_up
+from sandbox.harness import parts_up, router_environment
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
 
@@ -25,3 +28,12 @@ def sandbox(router_parts: Stack, settings: StackSettings) -> SandboxClient:
     client = SandboxClient(router_parts.part("sandbox").address())
     client.reset()
     return client
+
+
+@pytest.fixture
+def router_settings(
+    settings: StackSettings, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> RouterSettings:
+    for name, value in router_environment(settings, 1, tmp_path, "t").items():
+        monkeypatch.setenv(name, value)
+    return RouterSettings()

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from notifier_routes import EMAIL_ROUTE, JIRA_ROUTE, PD_ROUTE, SLACK_ROUTE
 from pagerduty.errors import HttpError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -23,8 +24,6 @@ from router.notifiers.slack import SlackNotifier
 from router.outcome import Delivered, Job
 from router.settings import RouterSettings
 from sandbox.client import SandboxClient
-from sandbox.harness import router_environment
-from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
 from soundcheck.stack.stack import Stack
 
@@ -32,28 +31,8 @@ EVIL_RUNBOOK = (
     "http://evil.example/rb\nh1. INJECTED\n{color:red}*red*{color} !http://evil.example/pixel.png!"
 )
 HUGE = 100 * 1024
-PD_ROUTE = {"service": "booking", "severity": "critical", "dedup": "alert"}
-SLACK_ROUTE = {"channel": "#alerts-critical"}
-JIRA_ROUTE = {
-    "project": "OPS",
-    "issue_type": "Bug",
-    "priority": "Highest",
-    "resolve_transition": "Done",
-    "reopen_transition": "Reopen",
-    "reopen_window_seconds": 3600.0,
-}
-EMAIL_ROUTE = {"to": ["oncall@soundcheck.example"]}
 # Jira reads these only at the start of a line: a heading, a quote.
 JIRA_BLOCK_MARKUP = re.compile(r"^\s*(h[1-6]|bq)\.", re.IGNORECASE)
-
-
-@pytest.fixture
-def router_settings(
-    settings: StackSettings, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> RouterSettings:
-    for name, value in router_environment(settings, 1, tmp_path, "t").items():
-        monkeypatch.setenv(name, value)
-    return RouterSettings()
 
 
 def alert_of(name: str, labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:

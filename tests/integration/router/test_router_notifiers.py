@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
+from notifier_routes import JIRA_ROUTE, PD_ROUTE
 
 from router.context import links_for, render_graph
 from router.notifiers.email import EmailNotifier
@@ -16,20 +16,10 @@ from router.notifiers.slack import SlackNotifier
 from router.outcome import Delivered, GiveUp, Job, RetryLater
 from router.settings import RouterSettings
 from sandbox.client import SandboxClient
-from sandbox.harness import router_environment
 from soundcheck.settings import StackSettings
 
 ALERTNAME = f"NotifierCheck{uuid.uuid4().hex[:6]}"  # this module's traffic in the shared sandbox
 HOSTILE = '<!channel> *bold* {code}[x|http://evil]{code} " OR project = "SECRET'
-
-
-@pytest.fixture
-def router_settings(
-    settings: StackSettings, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> RouterSettings:
-    for name, value in router_environment(settings, 1, tmp_path, "t").items():
-        monkeypatch.setenv(name, value)
-    return RouterSettings()
 
 
 def job(
@@ -61,17 +51,6 @@ def job(
         interrupted=False,
         links={"runbook": "http://router/runbooks/RedisDown"},
     )
-
-
-PD_ROUTE = {"service": "booking", "severity": "critical", "dedup": "alert"}
-JIRA_ROUTE = {
-    "project": "OPS",
-    "issue_type": "Bug",
-    "priority": "Highest",
-    "resolve_transition": "Done",
-    "reopen_transition": "Reopen",
-    "reopen_window_seconds": 3600.0,
-}
 
 
 def test_pagerduty_outcomes(sandbox: SandboxClient, router_settings: RouterSettings) -> None:
