@@ -6,7 +6,6 @@ gevent when imported, which must not happen to this command's own process."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +29,6 @@ from loadtest.run import (
 from loadtest.scenarios import SCENARIOS, UnknownScenario
 from loadtest.stages import StageError, format_stages
 from loadtest.thresholds import THRESHOLDS, ThresholdError, parse_overrides
-from soundcheck import REPO_ROOT
 from soundcheck.settings import load_settings
 
 # The run prepares its data in, and checks it against, the stack's MariaDB.
@@ -280,7 +278,5 @@ def worker(
     """Add this machine's CPU to a master's run (Locust worker); stops when the master quits."""
     code = subprocess.call(
         [sys.executable, "-m", "loadtest", "worker", master_host, str(master_port)],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
     raise typer.Exit(code)

@@ -4,7 +4,6 @@ command line (`soundcheck load ...` in its own process, as a user runs it)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -44,7 +43,6 @@ def soundcheck_load(results: Path, *args: str) -> LoadResult:
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT_SECONDS,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         check=False,
     )
     made = sorted(set(results.iterdir()) - before) if results.exists() else []

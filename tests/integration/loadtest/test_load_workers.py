@@ -30,7 +30,6 @@ def test_a_worker_makes_the_masters_load(
         [sys.executable, "-m", "soundcheck.cli", "load", "worker", "--master-host", "127.0.0.1",
          "--master-port", port],
         cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its generator child goes with it at the end
