@@ -50,7 +50,7 @@ def start(side: str, instrumentation: str) -> tuple[str, ManagedProcess, str]:
         database,
         {
             "SOUNDCHECK_INSTRUMENTATION": instrumentation,
-            "SOUNDCHECK_TRACE_SAMPLE_RATIO": "1.0",
+            "OTEL_TRACES_SAMPLER": "parentbased_always_on",
             "BOOKING_WORKERS": "2",
             "BOOKING_RUN_WORKER": "0",
             "BOOKING_TOPIC_PREFIX": f"bench-{side}.",

@@ -8,19 +8,21 @@ both live in the process group the stack stops as a whole.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from typing import Any
 
+from booking_app.settings import GunicornSettings
+
 # Multiprocess metrics: wipe at master start, forget a dead worker's live gauges.
 from instrumentation.gunicorn_hooks import child_exit, on_starting
 
-bind = os.environ.get("BOOKING_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("BOOKING_WORKERS", "3"))
+_settings = GunicornSettings()
+bind = _settings.bind
+workers = _settings.workers
 # gthread, answering what gunicorn refuses itself (414, 431, malformed) with JSON like the API.
 worker_class = "booking_app.gunicorn_worker.JsonErrorThreadWorker"
-threads = int(os.environ.get("BOOKING_THREADS", "16"))
+threads = _settings.threads
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
@@ -39,7 +41,7 @@ _background: list[subprocess.Popen[bytes]] = []
 
 
 def when_ready(server: Any) -> None:
-    if os.environ.get("BOOKING_RUN_WORKER", "1") == "1":
+    if _settings.run_worker:
         _background.append(subprocess.Popen([sys.executable, "-m", "booking_app", "worker"]))
 
 

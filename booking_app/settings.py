@@ -2,6 +2,7 @@
 
 Read from `BOOKING_*` environment variables; the stack part (`soundcheck/stack/parts/booking.py`)
 sets the addresses from the stack settings, so one stack's service never talks to another's.
+`GunicornSettings` (same prefix) is what the gunicorn master reads (`gunicorn_conf.py`).
 """
 
 from __future__ import annotations
@@ -9,11 +10,17 @@ from __future__ import annotations
 from functools import cache
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from instrumentation.settings_contract import StrictSettings
+
+ENV_PREFIX = "BOOKING_"
 
 
-class BookingSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BOOKING_", extra="ignore")
+class BookingSettings(StrictSettings):
+    """The booking service's web workers and background worker (`python -m booking_app`)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
 
     # --- addresses -----------------------------------------------------------------------
     database_url: SecretStr = SecretStr(
@@ -77,6 +84,19 @@ class BookingSettings(BaseSettings):
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+
+class GunicornSettings(StrictSettings):
+    """The booking service's gunicorn master (`booking_app/gunicorn_conf.py`)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+
+    bind: str = Field("127.0.0.1:8000", description="host:port gunicorn listens on (port 0: any)")
+    workers: int = Field(3, ge=1, description="gthread worker processes")
+    threads: int = Field(16, ge=1, description="threads per worker")
+    run_worker: bool = Field(
+        True, description="start the background worker (relay, consumers, timers) beside gunicorn"
+    )
 
 
 @cache

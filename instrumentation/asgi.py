@@ -70,7 +70,7 @@ def instrument_fastapi(
         app.add_api_route("/metrics", _metrics_view, methods=["GET"], include_in_schema=False)
     if not settings.enabled:
         return app
-    provider = configure_tracing(service_name or settings.service_name, settings)
+    provider = configure_tracing(service_name, settings)
     app.add_middleware(RequestMetricsMiddleware)
     FastAPIInstrumentor.instrument_app(
         app,

@@ -30,7 +30,7 @@ from instrumentation.redaction import (
     register_secret,
     register_secrets_from_environment,
 )
-from instrumentation.settings import TelemetrySettings, load_settings
+from instrumentation.settings import TelemetrySettings, load_settings, service_identity
 from instrumentation.shipper import ForwardShipper
 
 ECS_VERSION = "8.11.0"
@@ -243,10 +243,12 @@ def configure_logging(
     """
     global _current
     settings = settings or load_settings()
-    service = service_name or settings.service_name
+    # The same service.name and environment as the traces (OTEL_SERVICE_NAME and
+    # OTEL_RESOURCE_ATTRIBUTES win over the code's own name).
+    service, environment = service_identity(service_name)
     register_secrets_from_environment()
     _install_record_factory()
-    documents = EcsDocuments(service, settings.service_environment)
+    documents = EcsDocuments(service, environment)
     handlers: list[logging.Handler] = []
     if settings.log_stdout:
         stdout = logging.StreamHandler(sys.stdout)

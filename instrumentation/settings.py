@@ -1,36 +1,37 @@
 """Telemetry settings shared by every service that uses `instrumentation/`.
 
-Read from `SOUNDCHECK_*` environment variables (the stack part of each service sets the addresses
-of its own stack), so one stack's service never ships telemetry to another stack's pipeline.
+Traces follow the standard OpenTelemetry variables, read by the SDK itself: OTEL_SERVICE_NAME,
+OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER(_ARG). The rest
+(the switch the benchmarks flip, log shipping) is read from `SOUNDCHECK_*` variables; the stack
+part of each service sets the addresses of its own stack, so one stack's service never ships
+telemetry to another stack's pipeline.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from instrumentation.settings_contract import StrictSettings
+
+DEFAULT_SERVICE_NAME = "soundcheck"
+DEFAULT_ENVIRONMENT = "local"
+ENVIRONMENT_ATTRIBUTE = "deployment.environment"
 
 
-class TelemetrySettings(BaseSettings):
-    """Where traces and logs go, how much is buffered, and the switch the benchmarks flip."""
+class TelemetrySettings(StrictSettings):
+    """Log shipping, and the switch the benchmarks flip (traces: the OTEL_* variables)."""
 
-    model_config = SettingsConfigDict(env_prefix="SOUNDCHECK_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SOUNDCHECK_")
 
     instrumentation: Literal["on", "off"] = Field(
         "on",
         description="'off' turns tracing, request metrics and log shipping into no-ops "
         "(the uninstrumented side of a benchmark); logs still go to stdout",
     )
-    service_name: str = Field("soundcheck", description="used when a caller gives none")
-    service_environment: str = Field("local", description="ECS service.environment")
-
-    # --- traces (O1) ------------------------------------------------------------------------
-    otlp_endpoint: str = Field(
-        "http://127.0.0.1:4318", description="OTLP/HTTP base URL; spans go to <this>/v1/traces"
-    )
-    trace_sample_ratio: float = Field(1.0, ge=0.0, le=1.0, description="head sampling ratio")
-    trace_export_timeout_seconds: float = Field(5.0, gt=0)
 
     # --- logs (O3) --------------------------------------------------------------------------
     log_level: str = Field("INFO", description="ERROR, WARNING, INFO or DEBUG (off by default)")
@@ -75,11 +76,24 @@ class TelemetrySettings(BaseSettings):
     def enabled(self) -> bool:
         return self.instrumentation == "on"
 
-    def traces_url(self) -> str:
-        return self.otlp_endpoint.rstrip("/") + "/v1/traces"
-
     def tag_for(self, service_name: str) -> str:
         return self.fluent_tag or f"{service_name}.log"
+
+
+def service_resource(service_name: str | None = None) -> Resource:
+    """The process's OpenTelemetry resource, as the SDK builds it from OTEL_SERVICE_NAME and
+    OTEL_RESOURCE_ATTRIBUTES; `service_name` (the code's own name) and the `local` environment
+    apply only where those variables say nothing."""
+    detected = Resource.create()
+    if str(detected.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
+        detected = detected.merge(Resource({SERVICE_NAME: service_name or DEFAULT_SERVICE_NAME}))
+    return Resource({ENVIRONMENT_ATTRIBUTE: DEFAULT_ENVIRONMENT}).merge(detected)
+
+
+def service_identity(service_name: str | None = None) -> tuple[str, str]:
+    """(service.name, deployment.environment) of this process, for logs as for traces."""
+    attributes = service_resource(service_name).attributes
+    return str(attributes[SERVICE_NAME]), str(attributes[ENVIRONMENT_ATTRIBUTE])
 
 
 def load_settings() -> TelemetrySettings:

@@ -1,5 +1,8 @@
 """Traces (SPEC O1): one OTLP/HTTP exporter per process, spans for SQL, Redis and Kafka.
 
+Configured by the standard OpenTelemetry variables (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG), which the SDK reads.
+
 `configure_tracing(service_name)` once per process (after a fork is fine: the SDK's batch
 processor restarts its thread in the child). HTTP spans come from `wsgi.py` / `asgi.py`; SQL from
 `instrument_sqlalchemy(engine)`; Redis from every redis-py client once tracing is configured;
@@ -20,17 +23,15 @@ from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.propagators.textmap import Getter
-from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from instrumentation import metrics
 from instrumentation.redaction import redact_url
-from instrumentation.settings import TelemetrySettings, load_settings
+from instrumentation.settings import TelemetrySettings, load_settings, service_resource
 
 TRACER_NAME = "soundcheck.instrumentation"
 KafkaHeaders = list[tuple[str, bytes]]
@@ -109,19 +110,11 @@ def configure_tracing(
     with _lock:
         if _provider is not None:
             return _provider
-        resource = Resource.create(
-            {
-                "service.name": service_name or settings.service_name,
-                "deployment.environment": settings.service_environment,
-            }
-        )
-        provider = TracerProvider(
-            resource=resource,
-            sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)),
-        )
-        exporter = OTLPSpanExporter(
-            endpoint=settings.traces_url(), timeout=settings.trace_export_timeout_seconds
-        )
+        # The SDK reads the standard variables itself: OTEL_TRACES_SAMPLER(_ARG) here (default
+        # parent-based, always on), OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and _TIMEOUT in the
+        # exporter (default http://localhost:4318/v1/traces).
+        provider = TracerProvider(resource=service_resource(service_name))
+        exporter = OTLPSpanExporter()
         provider.add_span_processor(BatchSpanProcessor(UrlRedactingExporter(exporter)))
         trace.set_tracer_provider(provider)
         instrumentor = RedisInstrumentor()

@@ -43,7 +43,7 @@ def instrument_flask(
         app.add_url_rule("/metrics", "metrics", _metrics_view, methods=["GET"])
     if not settings.enabled:
         return app
-    provider = configure_tracing(service_name or settings.service_name, settings)
+    provider = configure_tracing(service_name, settings)
     tracer = trace.get_tracer(TRACER_NAME, tracer_provider=provider)
 
     def start_request() -> None:

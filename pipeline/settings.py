@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from instrumentation.settings_contract import StrictSettings
 
 
-class PipelineSettings(BaseSettings):
-    """Where the pipeline listens, where it buffers, and how it talks to Elasticsearch."""
+class PipelineSettings(StrictSettings):
+    """The pipeline (`python -m pipeline`): where it listens, buffers, and finds Elasticsearch."""
 
-    model_config = SettingsConfigDict(env_prefix="SOUNDCHECK_PIPELINE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SOUNDCHECK_PIPELINE_")
 
     host: str = "127.0.0.1"
     forward_port: int = 24224

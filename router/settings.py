@@ -9,21 +9,49 @@ import os
 import socket
 from functools import cache
 from pathlib import Path
+from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from instrumentation.settings_contract import StrictSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SOUNDCHECK_ROUTER_"
 # What one alert in a webhook may weigh (labels, annotations, URLs): real ones weigh under 1 KB,
 # one with a hostile 100 KB label still fits.
 ALERT_BYTES_ALLOWANCE = 160 * 1024
+# The routing table names PagerDuty services; service `booking` takes its routing key from
+# SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING.
+PAGERDUTY_KEY_PREFIX = "PAGERDUTY_KEY_"
 
 
-class RouterSettings(BaseSettings):
-    """Every field is an environment variable: `token_file` is `SOUNDCHECK_ROUTER_TOKEN_FILE`."""
+class PagerDutyKeys(PydanticBaseSettingsSource):
+    """`pagerduty_keys` from every SOUNDCHECK_ROUTER_PAGERDUTY_KEY_<SERVICE> variable."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        start = ENV_PREFIX + PAGERDUTY_KEY_PREFIX
+        keys = {
+            name.upper().removeprefix(start): value
+            for name, value in os.environ.items()
+            if name.upper().startswith(start)
+        }
+        return {"pagerduty_keys": keys} if keys else {}
+
+
+class RouterSettings(StrictSettings):
+    """The alert router: addresses, credentials and delivery timings (`python -m router`)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+    dynamic_env_prefixes: ClassVar[tuple[str, ...]] = (PAGERDUTY_KEY_PREFIX,)
 
     host: str = "127.0.0.1"
     port: int = 8080
@@ -76,6 +104,31 @@ class RouterSettings(BaseSettings):
     lease_seconds: float = 120.0
     target_timeout_seconds: float = 10.0
     graphs: bool = True
+    pagerduty_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="routing key per PagerDuty service the routing table names, each from "
+        "SOUNDCHECK_ROUTER_PAGERDUTY_KEY_<SERVICE>",
+    )
+    wake_fd: int | None = Field(
+        None, description="set by the router for its delivery process: the pipe that wakes it"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            PagerDutyKeys(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     def bearer_token(self) -> str | None:
         """The expected token: the variable wins over the file; None means no bearer auth."""
@@ -92,8 +145,11 @@ class RouterSettings(BaseSettings):
         return self.instance or f"{socket.gethostname()}:{self.port}"
 
     def secret_from_env(self, name: str) -> str | None:
-        """A secret the routing table names: PagerDuty `booking` is ..._PAGERDUTY_KEY_BOOKING."""
-        return os.environ.get(ENV_PREFIX + name.upper().replace("-", "_"))
+        """A secret the routing table names: `pagerduty_key_booking` is the key read from
+        SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING."""
+        wanted = name.upper().replace("-", "_").removeprefix(PAGERDUTY_KEY_PREFIX)
+        key = self.pagerduty_keys.get(wanted)
+        return key.get_secret_value() if key is not None else None
 
 
 @cache

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
 import uvicorn
 
 from sandbox.app import app
+from sandbox.settings import load_settings
 from sandbox.smtp import start_smtp
 
 
 def main() -> None:
-    host = os.environ.get("SOUNDCHECK_SANDBOX_HOST", "127.0.0.1")
-    smtp = start_smtp(host, int(os.environ.get("SOUNDCHECK_SANDBOX_SMTP_PORT", "2525")))
+    settings = load_settings()
+    smtp = start_smtp(settings.host, settings.smtp_port)
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=int(os.environ.get("SOUNDCHECK_SANDBOX_PORT", "8099")),
-            log_level="warning",
-        )
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
         smtp.stop()
 

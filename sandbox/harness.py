@@ -17,10 +17,9 @@ from typing import TypeVar
 
 import httpx
 
-from soundcheck import REPO_ROOT
-from soundcheck.settings import StackSettings
+from soundcheck.settings import StackSettings, TestRunSettings
 from soundcheck.stack.part import find_binary
-from soundcheck.stack.parts.router import sandbox_targets, telemetry_environment
+from soundcheck.stack.parts import router as router_part
 from soundcheck.stack.process import ManagedProcess
 from soundcheck.stack.stack import Stack
 
@@ -60,17 +59,9 @@ def router_environment(
     settings: StackSettings, port: int, home: Path, token: str
 ) -> dict[str, str]:
     """A router talking to the stack's sandbox and Prometheus, with its own database."""
-    return {
-        **sandbox_targets(settings),
-        **telemetry_environment(settings),
-        "PYTHONPATH": str(REPO_ROOT),
-        "SOUNDCHECK_ROUTER_HOST": settings.host,
-        "SOUNDCHECK_ROUTER_PORT": str(port),
-        "SOUNDCHECK_ROUTER_TOKEN": token,
-        "SOUNDCHECK_ROUTER_DATABASE_URL": f"sqlite:///{home / 'router.db'}",
-        "SOUNDCHECK_ROUTER_INSTANCE": f"harness:{port}",
-        "SOUNDCHECK_ROUTER_PROMETHEUS_URL": f"http://{settings.host}:{settings.prometheus_port}",
-    }
+    return router_part.router_environment(
+        settings, port, home / "router.db", f"harness:{port}", SOUNDCHECK_ROUTER_TOKEN=token
+    )
 
 
 class RouterProcess:
@@ -84,7 +75,7 @@ class RouterProcess:
 
     def start(self, within: float = 30.0) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        self.process.start([sys.executable, "-m", "router"], env=self.env, cwd=REPO_ROOT)
+        self.process.start([sys.executable, "-m", "router"], env=self.env)
         eventually(self.ready, within, f"router at {self.url} ready; log: {self.process.log_file}")
 
     def ready(self) -> bool:
@@ -124,8 +115,7 @@ ALERTMANAGER_CONFIG = """route:
 @contextmanager
 def parts_up(settings: StackSettings, names: list[str]) -> Iterator[Stack]:
     """The named stack parts running; those this started are stopped after (unless kept)."""
-    keep = os.environ.get("SOUNDCHECK_KEEP_STACK") == "1"
-    with Stack(settings).parts_up(names, keep=keep) as stack:
+    with Stack(settings).parts_up(names, keep=TestRunSettings().keep_stack) as stack:
         yield stack
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import threading
 import time
@@ -13,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response
+
+from sandbox.settings import load_settings
 
 TARGETS = ("pagerduty", "slack", "jira", "email")
 Target = Literal["pagerduty", "slack", "jira", "email"]
@@ -32,7 +33,7 @@ class Fault(BaseModel):
 
 
 def kept_per_target() -> int:
-    return int(os.environ.get("SOUNDCHECK_SANDBOX_KEEP", "20000"))
+    return load_settings().keep
 
 
 @dataclass

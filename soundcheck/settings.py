@@ -1,25 +1,39 @@
-"""Typed settings for the local stack, read from `SOUNDCHECK_*` environment variables."""
+"""Typed settings for the local stack, read from `SOUNDCHECK_*` environment variables.
+
+The ports and token the stack gives its own services are `SOUNDCHECK_STACK_*`: the names
+`SOUNDCHECK_ROUTER_*`, `SOUNDCHECK_PIPELINE_*` and `SOUNDCHECK_SANDBOX_*` belong to those services,
+which the stack sets for each child (`soundcheck/stack/parts/`).
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from instrumentation.settings_contract import StrictSettings
 from soundcheck import REPO_ROOT
 
 ENV_PREFIX = "SOUNDCHECK_"
+STACK_PREFIX = ENV_PREFIX + "STACK_"
 
 
-class StackSettings(BaseSettings):
-    """Where each real part keeps its data and which port it listens on.
+def stack_setting(default: Any, name: str, description: str = "") -> Any:
+    """A stack setting for one of our own services, read from `SOUNDCHECK_STACK_<name>`: the
+    service's own `SOUNDCHECK_<name>` is its variable, which the stack sets for the child."""
+    return Field(default, validation_alias=STACK_PREFIX + name, description=description or None)
+
+
+class StackSettings(StrictSettings):
+    """The `soundcheck` command: where each real part keeps its data, which port it listens on.
 
     Every field is an environment variable: `redis_port` is `SOUNDCHECK_REDIS_PORT`.
     """
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
 
     home: Path = Field(REPO_ROOT / ".soundcheck", description="data, logs and pid files")
     jar_cache: Path = Field(
@@ -58,20 +72,26 @@ class StackSettings(BaseSettings):
     prometheus_port: int = 9090
     alertmanager_port: int = 9093
 
-    router_port: int = 8080
-    router_token: SecretStr | None = None
-    sandbox_port: int = Field(8099, description="PagerDuty / Slack / Jira stand-ins (HTTP)")
-    sandbox_smtp_port: int = Field(2525, description="the sandbox's SMTP sink")
+    router_port: int = stack_setting(8080, "ROUTER_PORT")
+    router_token: SecretStr | None = stack_setting(
+        None, "ROUTER_TOKEN", "bearer token Alertmanager presents to the router; else made"
+    )
+    sandbox_port: int = stack_setting(8099, "SANDBOX_PORT", "PagerDuty / Slack / Jira stand-ins")
+    sandbox_smtp_port: int = stack_setting(2525, "SANDBOX_SMTP_PORT", "the sandbox's SMTP sink")
 
     booking_port: int = 8000
     booking_admin_token: SecretStr | None = Field(
         None, description="bearer token of the booking admin API; else made into its part dir"
     )
-    pipeline_metrics_port: int = Field(24231, description="the pipeline's /metrics")
-    pipeline_forward_port: int = Field(24224, description="Fluentd forward protocol (TCP + UDP)")
-    pipeline_otlp_port: int = Field(4318, description="OTLP/HTTP /v1/traces")
-    pipeline_buffer_max_bytes: int = Field(
-        512 * 1024 * 1024, description="unindexed bytes the pipeline holds before back-pressure"
+    pipeline_metrics_port: int = stack_setting(24231, "PIPELINE_METRICS_PORT", "/metrics")
+    pipeline_forward_port: int = stack_setting(
+        24224, "PIPELINE_FORWARD_PORT", "Fluentd forward protocol (TCP + UDP)"
+    )
+    pipeline_otlp_port: int = stack_setting(4318, "PIPELINE_OTLP_PORT", "OTLP/HTTP traces")
+    pipeline_buffer_max_bytes: int = stack_setting(
+        512 * 1024 * 1024,
+        "PIPELINE_BUFFER_MAX_BYTES",
+        "unindexed bytes the pipeline holds before back-pressure",
     )
 
     # Exporters Prometheus scrapes (issue 6); the JMX agent runs inside the Kafka JVM.
@@ -98,10 +118,23 @@ class StackSettings(BaseSettings):
 
     def env_name(self, field: str) -> str:
         """The environment variable that sets `field`, for error messages."""
-        return ENV_PREFIX + field.upper()
+        return type(self).env_names()[field]
 
     def part_dir(self, part: str) -> Path:
         return self.home / part
+
+
+class TestRunSettings(StrictSettings):
+    """The test suite's own switches (`tests/conftest.py` and the drills read them)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+
+    test_stack: Literal["", "running"] = Field(
+        "", description="'running': use the running stack, never start or stop a part"
+    )
+    keep_stack: bool = Field(False, description="leave the parts the tests started running")
+    test_es_outage_seconds: float = Field(60.0, description="the pipeline drill's outage")
+    test_pagerduty_outage_seconds: float = Field(60.0, description="the router drill's outage")
 
 
 @cache

@@ -60,9 +60,6 @@ class Part(ABC):
 
     name: str
     needs_java = False
-    # Our own Python services run from the repo root so `python -m <package>` finds them;
-    # None means the part's own directory.
-    working_dir: Path | None = None
 
     def __init__(self, settings: StackSettings) -> None:
         self.settings = settings
@@ -114,7 +111,9 @@ class Part(ABC):
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.prepare()
-        self.process.start(self.command(), env=self.environment(), cwd=self.working_dir)
+        # Every part runs in its own directory: our Python services are installed packages
+        # (`uv sync`), found without the repository on PYTHONPATH or as the working directory.
+        self.process.start(self.command(), env=self.environment())
 
     def status(self) -> PartStatus:
         proc = self.process.process()

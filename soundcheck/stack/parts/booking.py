@@ -10,13 +10,20 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from soundcheck import REPO_ROOT
+from booking_app.settings import BookingSettings, GunicornSettings
+from instrumentation.settings import TelemetrySettings
+from instrumentation.settings_contract import child_environment
 from soundcheck.settings import StackSettings
 from soundcheck.stack.part import Part, expect_http_ok
 from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.process import ManagedProcess
+from soundcheck.stack.telemetry import telemetry_environment
+
+# The settings classes a booking process reads: gunicorn's master, the web and worker processes.
+BOOKING_READS = (BookingSettings, GunicornSettings, TelemetrySettings)
 
 
 def ensure_admin_token(path: Path, settings: StackSettings) -> str:
@@ -34,33 +41,42 @@ def ensure_admin_token(path: Path, settings: StackSettings) -> str:
     return token
 
 
-def booking_environment(settings: StackSettings, directory: Path, port: int) -> dict[str, str]:
-    """What a booking process needs to find this stack's MariaDB, Redis, Kafka and pipeline."""
-    s = settings
+def database_url(s: StackSettings, database: str) -> str:
     password = s.mariadb_password.get_secret_value()
-    env = {
-        "PYTHONPATH": str(REPO_ROOT),
+    return (
+        f"mysql+pymysql://{s.mariadb_user}:{password}@{s.host}:{s.mariadb_port}/{database}"
+        "?charset=utf8mb4"
+    )
+
+
+def booking_environment(
+    settings: StackSettings,
+    directory: Path,
+    port: int,
+    database: str | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> dict[str, str]:
+    """What a booking process needs to find this stack's MariaDB, Redis, Kafka and pipeline.
+
+    `overrides` are more variables for the child (tests shorten timings), checked the same way.
+    """
+    s = settings
+    values: dict[str, object] = {
         "BOOKING_BIND": f"{s.host}:{port}",
-        "BOOKING_DATABASE_URL": (
-            f"mysql+pymysql://{s.mariadb_user}:{password}@{s.host}:{s.mariadb_port}/"
-            f"{s.mariadb_database}?charset=utf8mb4"
-        ),
+        "BOOKING_DATABASE_URL": database_url(s, database or s.mariadb_database),
         "BOOKING_REDIS_HOST": s.host,
-        "BOOKING_REDIS_PORT": str(s.redis_port),
+        "BOOKING_REDIS_PORT": s.redis_port,
         "BOOKING_KAFKA_BOOTSTRAP": f"{s.host}:{s.kafka_port}",
         "BOOKING_ADMIN_TOKEN": ensure_admin_token(directory / "admin_token", s),
-        "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
-        "SOUNDCHECK_SERVICE_NAME": "booking",
-        "SOUNDCHECK_OTLP_ENDPOINT": f"http://{s.host}:{s.pipeline_otlp_port}",
-        "SOUNDCHECK_FLUENT_HOST": s.host,
-        "SOUNDCHECK_FLUENT_PORT": str(s.pipeline_forward_port),
+        "PROMETHEUS_MULTIPROC_DIR": directory / "metrics",
+        **telemetry_environment(s),
+        **(overrides or {}),
     }
-    return env
+    return child_environment(BOOKING_READS, values)
 
 
 class Booking(Part):
     name = "booking"
-    working_dir = REPO_ROOT
 
     def port_settings(self) -> dict[str, int]:
         return {"booking_port": self.settings.booking_port}
@@ -92,17 +108,15 @@ def drop_database(settings: StackSettings, database: str) -> None:
 
 
 def spawn_booking(
-    settings: StackSettings, directory: Path, port: int, database: str, overrides: dict[str, str]
+    settings: StackSettings,
+    directory: Path,
+    port: int,
+    database: str,
+    overrides: Mapping[str, object],
 ) -> tuple[ManagedProcess, dict[str, str]]:
     """Start one more booking service (gunicorn + worker) on `port` against `database`."""
-    env = booking_environment(settings, directory, port)
-    password = settings.mariadb_password.get_secret_value()
-    env["BOOKING_DATABASE_URL"] = (
-        f"mysql+pymysql://{settings.mariadb_user}:{password}@{settings.host}:"
-        f"{settings.mariadb_port}/{database}?charset=utf8mb4"
-    )
-    env.update(overrides)
+    env = booking_environment(settings, directory, port, database, overrides)
     process = ManagedProcess(directory)
     process.stop()
-    process.start([sys.executable, "-m", "booking_app", "serve"], env=env, cwd=REPO_ROOT)
+    process.start([sys.executable, "-m", "booking_app", "serve"], env=env)
     return process, env

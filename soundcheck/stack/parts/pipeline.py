@@ -10,7 +10,8 @@ import sys
 
 import httpx
 
-from soundcheck import REPO_ROOT
+from instrumentation.settings_contract import child_environment
+from pipeline.settings import PipelineSettings
 from soundcheck.stack.part import NotReady, Part
 
 
@@ -38,16 +39,18 @@ class Pipeline(Part):
 
     def environment(self) -> dict[str, str]:
         s = self.settings
-        return {
-            "PYTHONPATH": str(REPO_ROOT),
-            "SOUNDCHECK_PIPELINE_HOST": s.host,
-            "SOUNDCHECK_PIPELINE_FORWARD_PORT": str(s.pipeline_forward_port),
-            "SOUNDCHECK_PIPELINE_OTLP_PORT": str(s.pipeline_otlp_port),
-            "SOUNDCHECK_PIPELINE_METRICS_PORT": str(s.pipeline_metrics_port),
-            "SOUNDCHECK_PIPELINE_ELASTICSEARCH_URL": f"http://{s.host}:{s.elasticsearch_port}",
-            "SOUNDCHECK_PIPELINE_BUFFER_DIR": str(self.dir / "buffer"),
-            "SOUNDCHECK_PIPELINE_BUFFER_MAX_BYTES": str(s.pipeline_buffer_max_bytes),
-        }
+        return child_environment(
+            (PipelineSettings,),
+            {
+                "SOUNDCHECK_PIPELINE_HOST": s.host,
+                "SOUNDCHECK_PIPELINE_FORWARD_PORT": s.pipeline_forward_port,
+                "SOUNDCHECK_PIPELINE_OTLP_PORT": s.pipeline_otlp_port,
+                "SOUNDCHECK_PIPELINE_METRICS_PORT": s.pipeline_metrics_port,
+                "SOUNDCHECK_PIPELINE_ELASTICSEARCH_URL": f"http://{s.host}:{s.elasticsearch_port}",
+                "SOUNDCHECK_PIPELINE_BUFFER_DIR": self.dir / "buffer",
+                "SOUNDCHECK_PIPELINE_BUFFER_MAX_BYTES": s.pipeline_buffer_max_bytes,
+            },
+        )
 
     def probe(self) -> str:
         try:

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
-from soundcheck import REPO_ROOT
+from instrumentation.settings import TelemetrySettings
+from instrumentation.settings_contract import child_environment
+from router.settings import RouterSettings
 from soundcheck.settings import StackSettings
 from soundcheck.stack.part import Part, expect_http_ok
 from soundcheck.stack.parts.prometheus import ensure_router_token
 from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
+from soundcheck.stack.telemetry import telemetry_environment
+
+ROUTER_READS = (RouterSettings, TelemetrySettings)
 
 
-def sandbox_targets(s: StackSettings) -> dict[str, str]:
+def sandbox_targets(s: StackSettings) -> dict[str, object]:
     """The router's target addresses and credentials when the sandbox stands in for them."""
     sandbox = f"http://{s.host}:{s.sandbox_port}"
     return {
@@ -28,23 +34,34 @@ def sandbox_targets(s: StackSettings) -> dict[str, str]:
         "SOUNDCHECK_ROUTER_JIRA_USER": "soundcheck",
         "SOUNDCHECK_ROUTER_JIRA_TOKEN": "sandbox-token",
         "SOUNDCHECK_ROUTER_SMTP_HOST": s.host,
-        "SOUNDCHECK_ROUTER_SMTP_PORT": str(s.sandbox_smtp_port),
+        "SOUNDCHECK_ROUTER_SMTP_PORT": s.sandbox_smtp_port,
     }
 
 
-def telemetry_environment(s: StackSettings) -> dict[str, str]:
-    """Where the router's traces and logs go: the stack's pipeline (via `instrumentation/`)."""
-    return {
-        "SOUNDCHECK_SERVICE_NAME": "router",
-        "SOUNDCHECK_OTLP_ENDPOINT": f"http://{s.host}:{s.pipeline_otlp_port}",
-        "SOUNDCHECK_FLUENT_HOST": s.host,
-        "SOUNDCHECK_FLUENT_PORT": str(s.pipeline_forward_port),
+def router_environment(
+    s: StackSettings, port: int, database: Path, instance: str, **more: object
+) -> dict[str, str]:
+    """A router child talking to this stack's sandbox, Prometheus and pipeline.
+
+    A sandbox target the user set in the environment (`SOUNDCHECK_ROUTER_PAGERDUTY_URL=...`)
+    is left to them: the child inherits it, so the same stack can page the real PagerDuty.
+    """
+    targets = {name: value for name, value in sandbox_targets(s).items() if name not in os.environ}
+    values: dict[str, object] = {
+        **targets,
+        **telemetry_environment(s),
+        "SOUNDCHECK_ROUTER_HOST": s.host,
+        "SOUNDCHECK_ROUTER_PORT": port,
+        "SOUNDCHECK_ROUTER_DATABASE_URL": f"sqlite:///{database}",
+        "SOUNDCHECK_ROUTER_PROMETHEUS_URL": f"http://{s.host}:{s.prometheus_port}",
+        "SOUNDCHECK_ROUTER_INSTANCE": instance,
+        **more,
     }
+    return child_environment(ROUTER_READS, values)
 
 
 class Router(Part):
     name = "router"
-    working_dir = REPO_ROOT
 
     def port_settings(self) -> dict[str, int]:
         return {"router_port": self.settings.router_port}
@@ -60,17 +77,13 @@ class Router(Part):
 
     def environment(self) -> dict[str, str]:
         s = self.settings
-        forced = {
-            "PYTHONPATH": str(REPO_ROOT),
-            "SOUNDCHECK_ROUTER_HOST": s.host,
-            "SOUNDCHECK_ROUTER_PORT": str(s.router_port),
-            "SOUNDCHECK_ROUTER_TOKEN_FILE": str(self.dir / "token"),
-            "SOUNDCHECK_ROUTER_DATABASE_URL": f"sqlite:///{self.dir / 'router.db'}",
-            "SOUNDCHECK_ROUTER_PROMETHEUS_URL": f"http://{s.host}:{s.prometheus_port}",
-            "SOUNDCHECK_ROUTER_INSTANCE": f"local:{s.router_port}",
-        }
-        chosen = {name: os.environ.get(name, value) for name, value in sandbox_targets(s).items()}
-        return {**chosen, **telemetry_environment(s), **forced}
+        return router_environment(
+            s,
+            s.router_port,
+            self.dir / "router.db",
+            f"local:{s.router_port}",
+            SOUNDCHECK_ROUTER_TOKEN_FILE=self.dir / "token",
+        )
 
     def probe(self) -> str:
         expect_http_ok(f"{self.address()}/readyz", timeout=2.0)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from soundcheck import REPO_ROOT
+from instrumentation.settings_contract import child_environment
+from sandbox.settings import SandboxSettings
 from soundcheck.stack.part import Part, expect_http_ok
 
 SANDBOX_ROUTING_KEY = "sandbox0routing0key0000000000000"  # 32 characters, as PagerDuty's are
@@ -12,7 +13,6 @@ SANDBOX_ROUTING_KEY = "sandbox0routing0key0000000000000"  # 32 characters, as Pa
 
 class Sandbox(Part):
     name = "sandbox"
-    working_dir = REPO_ROOT
 
     def port_settings(self) -> dict[str, int]:
         return {
@@ -28,12 +28,14 @@ class Sandbox(Part):
 
     def environment(self) -> dict[str, str]:
         s = self.settings
-        return {
-            "PYTHONPATH": str(REPO_ROOT),
-            "SOUNDCHECK_SANDBOX_HOST": s.host,
-            "SOUNDCHECK_SANDBOX_PORT": str(s.sandbox_port),
-            "SOUNDCHECK_SANDBOX_SMTP_PORT": str(s.sandbox_smtp_port),
-        }
+        return child_environment(
+            (SandboxSettings,),
+            {
+                "SOUNDCHECK_SANDBOX_HOST": s.host,
+                "SOUNDCHECK_SANDBOX_PORT": s.sandbox_port,
+                "SOUNDCHECK_SANDBOX_SMTP_PORT": s.sandbox_smtp_port,
+            },
+        )
 
     def probe(self) -> str:
         expect_http_ok(f"{self.address()}/_sandbox/health", timeout=1.0)

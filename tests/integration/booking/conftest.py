@@ -173,7 +173,6 @@ def start_instance(
             "BOOKING_ADMIN_TOKEN": f"test-admin-{name}-{uuid.uuid4().hex}",
             "BOOKING_WORKERS": "2",
             "BOOKING_KAFKA_DELIVERY_TIMEOUT_MS": "3000",
-            "SOUNDCHECK_SERVICE_NAME": f"booking-test-{name}",
             **overrides,
         },
     )

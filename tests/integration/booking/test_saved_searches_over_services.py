@@ -110,8 +110,7 @@ def start_booking(settings: StackSettings, environment: str) -> BookingInstance:
         REDIS_DB,
         BOOKING_RUN_WORKER="0",
         BOOKING_MAX_ACTIVE_TOKENS="100",
-        SOUNDCHECK_SERVICE_NAME="booking",
-        SOUNDCHECK_SERVICE_ENVIRONMENT=environment,
+        OTEL_RESOURCE_ATTRIBUTES=f"deployment.environment={environment}",
     )
 
 
@@ -123,7 +122,7 @@ def start_router(settings: StackSettings, environment: str, home: Path) -> Route
         {
             "SOUNDCHECK_ROUTER_SLACK_URL": f"http://{settings.host}:{closed_port(settings.host)}/",
             "SOUNDCHECK_ROUTER_DEAD_LETTER_AFTER_SECONDS": "1",
-            "SOUNDCHECK_SERVICE_ENVIRONMENT": environment,
+            "OTEL_RESOURCE_ATTRIBUTES": f"deployment.environment={environment}",
         }
     )
     router = RouterProcess(home, env)

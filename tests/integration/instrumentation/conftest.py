@@ -15,7 +15,6 @@ import httpx
 import pytest
 from rich.console import Console
 
-from soundcheck import REPO_ROOT
 from soundcheck.progress import PlainProgress
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
@@ -140,7 +139,7 @@ def start_app(
         password = settings.mariadb_password.get_secret_value()
         env = {
             **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(HERE)]),
+            "PYTHONPATH": str(HERE),  # the test app; every package of ours is installed
             "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"metrics-{len(started)}"),
             "TEST_DATABASE_URL": (
                 f"mysql+pymysql://{settings.mariadb_user}:{password}@{settings.host}:"
@@ -150,7 +149,7 @@ def start_app(
             "TEST_SECRET_PASSWORD": "pa55-word-never-logged",
             "SOUNDCHECK_ROUTER_TOKEN": "router-token-never-logged",
             "SOUNDCHECK_INSTRUMENTATION": "on",
-            "SOUNDCHECK_OTLP_ENDPOINT": otlp_peer.endpoint,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_peer.endpoint,
             "SOUNDCHECK_FLUENT_HOST": "127.0.0.1",
             "SOUNDCHECK_FLUENT_PORT": str(forward.port),
             "SOUNDCHECK_LOG_RETRY_MAX_SECONDS": "0.5",

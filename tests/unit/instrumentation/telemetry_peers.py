@@ -7,6 +7,7 @@ unchanged; they keep what they receive in memory for the test to inspect.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -173,6 +174,7 @@ class OtlpPeer:
                     found.append(
                         {
                             "service": resource.get("service.name"),
+                            "resource": resource,
                             "trace_id": span.trace_id.hex(),
                             "span_id": span.span_id.hex(),
                             "parent_id": span.parent_span_id.hex(),
@@ -223,9 +225,9 @@ def shared_otlp_peer() -> OtlpPeer:
             from instrumentation.tracing import configure_tracing
 
             peer = OtlpPeer()
-            settings = TelemetrySettings(
-                instrumentation="on", otlp_endpoint=peer.endpoint, fluent_enabled=False
-            )
+            # The SDK's exporter reads the standard variable, as in a service.
+            os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = peer.endpoint
+            settings = TelemetrySettings(instrumentation="on", fluent_enabled=False)
             provider = configure_tracing("instrumentation-tests", settings)
             assert provider is not None, "tracing could not be configured"
             exporter = OTLPSpanExporter(endpoint=peer.endpoint + "/v1/traces")

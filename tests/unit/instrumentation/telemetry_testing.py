@@ -13,13 +13,14 @@ from instrumentation.settings import TelemetrySettings
 
 
 def telemetry_settings(peer: ForwardPeer | None = None, **overrides: object) -> TelemetrySettings:
-    """Settings pointing at `peer`, with short retry pauses so tests stay quick."""
+    """Settings pointing at `peer`, with short retry pauses so tests stay quick (and the
+    process's tracing at the shared OTLP peer)."""
+    shared_otlp_peer()
     values: dict[str, object] = {
         "instrumentation": "on",
         "fluent_enabled": peer is not None,
         "fluent_host": "127.0.0.1",
         "fluent_port": peer.port if peer else 9,
-        "otlp_endpoint": shared_otlp_peer().endpoint,
         "log_retry_max_seconds": 0.2,
         "log_flush_on_exit_seconds": 0.5,
     }

@@ -38,7 +38,7 @@ def test_no_secret_reaches_stdout_or_the_forward_receiver(
     token_file = tmp_path / "token"  # type: ignore[operator]
     token_file.write_text(SECRETS["file_token"] + "\n")
     monkeypatch.setenv("SOUNDCHECK_ROUTER_TOKEN", SECRETS["env_token"])
-    monkeypatch.setenv("SOUNDCHECK_JIRA_TOKEN_FILE", str(token_file))
+    monkeypatch.setenv("SOUNDCHECK_ROUTER_TOKEN_FILE", str(token_file))
     monkeypatch.setenv(
         "BOOKING_DATABASE_URL", f"mysql+pymysql://app:{SECRETS['url_password']}@db:3306/x"
     )
