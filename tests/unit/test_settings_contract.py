@@ -17,7 +17,7 @@ from router.settings import RouterSettings
 from soundcheck import REPO_ROOT
 from soundcheck.configuration_page import CONFIGURATION_PAGE, configuration_page
 from soundcheck.settings import StackSettings
-from soundcheck.stack.parts.booking import Booking
+from soundcheck.stack.parts.booking import Booking, booking_environment
 from soundcheck.stack.parts.pipeline import Pipeline
 from soundcheck.stack.parts.router import Router
 from soundcheck.stack.parts.sandbox import Sandbox
@@ -45,6 +45,13 @@ def run_python(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Co
 def test_a_misspelled_name_for_a_child_fails_naming_it() -> None:
     with pytest.raises(UnknownSetting, match=r"SOUNDCHECK_ROUTER_PROT\b.*SOUNDCHECK_ROUTER_PORT"):
         child_environment((RouterSettings,), {"SOUNDCHECK_ROUTER_PROT": 8080})
+
+
+def test_a_misspelled_override_for_a_booking_instance_fails_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(UnknownSetting, match=r"BOOKING_WORKRES\b.*BOOKING_WORKERS"):
+        booking_environment(StackSettings(home=tmp_path), tmp_path, 0, "x", {"BOOKING_WORKRES": 2})
 
 
 def test_a_child_is_never_given_pythonpath() -> None:
