@@ -75,6 +75,15 @@ def test_stack_parts_build_checked_environments_without_pythonpath(
     assert "PYTHONPATH" not in env
 
 
+def test_the_router_child_names_its_traces_and_sends_them_to_the_stack(tmp_path: Path) -> None:
+    settings = StackSettings(home=tmp_path)
+    env = Router(settings).environment()
+    # The router's FastAPI app names no service: without this its spans were `soundcheck`'s.
+    assert env["OTEL_SERVICE_NAME"] == "router"
+    endpoint = f"http://{settings.host}:{settings.pipeline_otlp_port}"
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == endpoint
+
+
 @pytest.mark.parametrize("cls", settings_classes(), ids=lambda cls: cls.__name__)
 def test_an_unknown_variable_with_a_class_prefix_is_refused(
     cls: type, monkeypatch: pytest.MonkeyPatch

@@ -49,7 +49,7 @@ def router_environment(
     targets = {name: value for name, value in sandbox_targets(s).items() if name not in os.environ}
     values: dict[str, object] = {
         **targets,
-        **telemetry_environment(s),
+        **telemetry_environment(s, service_name="router"),
         "SOUNDCHECK_ROUTER_HOST": s.host,
         "SOUNDCHECK_ROUTER_PORT": port,
         "SOUNDCHECK_ROUTER_DATABASE_URL": f"sqlite:///{database}",
