@@ -25,15 +25,10 @@ from typing import Any
 import httpx
 
 from sandbox.client import SandboxClient
-from sandbox.harness import (
-    AlertmanagerProcess,
-    RouterProcess,
-    eventually,
-    router_environment,
-    spare_port,
-)
 from soundcheck.settings import load_settings
 from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
+from tests.support.harness import AlertmanagerProcess, RouterProcess, router_environment, spare_port
+from tests.support.polling import eventually
 
 PORT_STEP = 21
 SERVER_BOUNDS = (0.025, 0.05, 0.1)  # buckets of the router's http_request_duration_seconds

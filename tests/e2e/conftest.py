@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from sandbox.client import SandboxClient
-from sandbox.harness import (
+from soundcheck.settings import StackSettings
+from soundcheck.stack.stack import Stack
+from tests.support.harness import (
     AlertmanagerProcess,
     RouterProcess,
     parts_up,
     router_environment,
     spare_port,
 )
-from soundcheck.settings import StackSettings
-from soundcheck.stack.stack import Stack
 
 NEEDED = ["prometheus", "sandbox"]
 PORT_STEP = 11  # the test's own router and Alertmanager listen beside the stack's

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 
 from sandbox.client import SandboxClient
-from sandbox.harness import AlertmanagerProcess, RouterProcess, eventually
+from tests.support.harness import AlertmanagerProcess, RouterProcess
+from tests.support.polling import eventually
 
 # How long a router's first deliveries may take to start on a loaded shared machine (they took
 # 11-20 s there with a load average of 20: graphs, client imports).

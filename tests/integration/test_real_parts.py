@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-import time
 import uuid
-from collections.abc import Callable
-from typing import TypeVar
 
 import httpx
 import pytest
@@ -18,21 +15,9 @@ from elasticsearch import Elasticsearch
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.stack import Stack
+from tests.support.polling import eventually
 
-T = TypeVar("T")
 pytestmark = pytest.mark.usefixtures("stack")
-
-
-def eventually(check: Callable[[], T | None], within: float, what: str) -> T:
-    """Poll `check` until it returns something truthy; fail with `what` after `within` s."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {within:.0f} s: {what}")
-        time.sleep(0.2)
 
 
 def test_mariadb_sql_round_trip(settings: StackSettings) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from test_real_parts import eventually
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.polling import eventually
 
 LENIENT = {"ignore_unavailable": "true", "allow_no_indices": "true"}
 

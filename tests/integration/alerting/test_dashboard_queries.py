@@ -3,18 +3,13 @@ and after a short load through the real booking service every panel returns data
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-from conftest import PrometheusApi
-from test_real_parts import eventually
 
 from dashboards.definitions import DASHBOARDS
 from soundcheck.stack.stack import Stack
-
-sys.path.insert(0, str(Path(__file__).parents[2] / "unit" / "alerting"))
-from test_runbooks import runbook_queries
+from tests.support.polling import eventually
+from tests.support.prometheus_api import PrometheusApi
+from tests.support.runbooks import runbook_queries
 
 # Grafana's macros, as Grafana would fill them for a 5 s scrape interval.
 MACROS = {"$__rate_interval": "1m"}
@@ -34,7 +29,7 @@ def promql(expr: str) -> str:
 
 @pytest.fixture(scope="module")
 def after_load(stack: Stack, prometheus: PrometheusApi) -> PrometheusApi:
-    from booking_load import drive_load
+    from tests.support.booking_load import drive_load
 
     codes = drive_load(stack.part("booking").address())
     assert codes.count(201) > 0, f"the load booked nothing: {sorted(set(codes))}"

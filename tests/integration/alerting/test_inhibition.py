@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from test_real_parts import eventually
+
+from tests.support.polling import eventually
 
 
 def alert(name: str, **labels: str) -> dict[str, Any]:

@@ -8,11 +8,11 @@ import time
 from typing import Any
 
 import httpx
-from conftest import PrometheusApi
-from test_real_parts import eventually
 
 from sandbox.client import SandboxClient
 from soundcheck.stack.stack import Stack
+from tests.support.polling import eventually
+from tests.support.prometheus_api import PrometheusApi
 
 FIRING = 'ALERTS{alertname="RedisDown", alertstate="firing"}'
 

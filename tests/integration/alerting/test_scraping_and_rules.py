@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from conftest import PrometheusApi
-from test_real_parts import eventually
 
 from alert_rules.catalog import alert_names, load_rules
+from tests.support.polling import eventually
+from tests.support.prometheus_api import PrometheusApi
 
 JOBS = (
     "prometheus",

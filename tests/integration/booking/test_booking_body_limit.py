@@ -11,9 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from conftest import BookingInstance
 
 from booking_app.settings import BookingSettings
+from tests.support.booking_instances import BookingInstance
 
 LIMIT = int(BookingSettings.model_fields["max_body_bytes"].default)
 MIB = 1024 * 1024

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import BookingInstance
+from tests.support.booking_instances import BookingInstance
 
 
 def test_admin_change_to_schedule_is_seen_by_the_next_read(booking: BookingInstance) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 
 import httpx
-from conftest import SEAT_PRICE, BookingInstance, concurrently
-from forced_overlap import overlap
-from test_real_parts import eventually
 
 from soundcheck.stack.stack import Stack
+from tests.support.booking_instances import SEAT_PRICE, BookingInstance, concurrently
+from tests.support.forced_overlap import overlap
+from tests.support.polling import eventually
 
 SEATS = 10
 CONTENDERS_PER_SEAT = 4

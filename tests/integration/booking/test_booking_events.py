@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import SEAT_PRICE, BookingInstance
-from test_real_parts import eventually
-
 from soundcheck.stack.stack import Stack
+from tests.support.booking_instances import SEAT_PRICE, BookingInstance
+from tests.support.polling import eventually
 
 PAYMENTS_WHILE_DOWN = 5
 

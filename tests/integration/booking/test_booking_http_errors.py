@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from conftest import SEAT_PRICE, BookingInstance
+
+from tests.support.booking_instances import SEAT_PRICE, BookingInstance
 
 
 def assert_json_sentence(answer: httpx.Response, status: int, code: str) -> None:

@@ -9,11 +9,16 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SEAT_PRICE, BookingInstance, start_instance, stop_instance
-from test_real_parts import eventually
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.booking_instances import (
+    SEAT_PRICE,
+    BookingInstance,
+    start_instance,
+    stop_instance,
+)
+from tests.support.polling import eventually
 
 WAITING_TTL_SECONDS = 6
 SCHEDULE = "schedule_1"  # seats 191-195: no other test of the session instance takes them

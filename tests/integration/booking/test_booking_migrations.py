@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import BookingInstance
 from sqlalchemy import create_engine
 
 from booking_app.models import metadata
+from tests.support.booking_instances import BookingInstance
 
 
 def test_migrated_schema_matches_the_models(booking: BookingInstance) -> None:

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BookingInstance, start_instance, stop_instance
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.booking_instances import BookingInstance, start_instance, stop_instance
 
 CHECKS = ",".join(
     (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from conftest import SEAT_PRICE, BookingInstance, concurrently
+
+from tests.support.booking_instances import SEAT_PRICE, BookingInstance, concurrently
 
 
 def test_one_user_paying_several_reservations_at_once_is_exact(

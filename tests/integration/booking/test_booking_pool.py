@@ -9,12 +9,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import BookingInstance, start_instance, stop_instance
-from test_real_parts import eventually
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.stack import Stack
+from tests.support.booking_instances import BookingInstance, start_instance, stop_instance
+from tests.support.polling import eventually
 
 ACQUIRE_TIMEOUT = 1.0
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import SEAT_PRICE, BookingInstance, start_instance, stop_instance
-from test_real_parts import eventually
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.booking_instances import (
+    SEAT_PRICE,
+    BookingInstance,
+    start_instance,
+    stop_instance,
+)
+from tests.support.polling import eventually
 
 
 @pytest.fixture(scope="module")

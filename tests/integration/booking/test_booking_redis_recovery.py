@@ -12,17 +12,23 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
-from conftest import BookingInstance, concurrently, start_instance, stop_instance
 from prometheus_client.mmap_dict import MmapedDict
-from test_real_parts import eventually
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.prometheus import Prometheus
 from soundcheck.stack.stack import Stack
+from tests.support.booking_instances import (
+    BookingInstance,
+    concurrently,
+    start_instance,
+    stop_instance,
+)
+from tests.support.polling import eventually
 
 RESET_SECONDS = 20.0
 ALERTS = ("DegradedModeActive", "CircuitBreakerOpen")
@@ -161,16 +167,21 @@ def test_with_redis_back_and_no_traffic_every_breaker_closes_and_alerts_resolve(
         stack.up(["redis"])
     redis_back = time.monotonic()
     # From here on nobody sends the instance a request: recovery must come from itself.
-    deadline = redis_back + 2 * RESET_SECONDS
-    while True:
-        gauges = redis_gauges(recovering)
+    seen: dict[str, Any] = {}
+
+    def recovered_and_resolved() -> bool:
+        seen["gauges"] = gauges = redis_gauges(recovering)
+        seen["alerts"] = alerts = prometheus.alerts()
         recovered = all(values == {BREAKER: 0.0, DEGRADED: 0.0} for values in gauges.values())
-        alerts = prometheus.alerts()
-        if recovered and not alerts and workers <= gauges.keys():
-            break
-        assert time.monotonic() < deadline, (
-            f"{2 * RESET_SECONDS:.0f} s after Redis came back: per-process gauges {gauges}, "
-            f"alerts still held {alerts}"
-        )
-        time.sleep(0.5)
+        return recovered and not alerts and workers <= gauges.keys()
+
+    eventually(
+        recovered_and_resolved,
+        2 * RESET_SECONDS,
+        lambda: (
+            f"recovery after Redis came back: per-process gauges {seen['gauges']}, "
+            f"alerts still held {seen['alerts']}"
+        ),
+        every=0.5,
+    )
     print(f"recovered and resolved {time.monotonic() - redis_back:.1f} s after Redis came back")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from conftest import BookingInstance, concurrently
+
+from tests.support.booking_instances import BookingInstance, concurrently
 
 CONTENDERS = 100
 

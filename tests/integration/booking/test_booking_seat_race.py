@@ -19,11 +19,11 @@ from functools import partial
 
 import httpx
 import pytest
-from conftest import BookingInstance, start_instance, stop_instance
-from forced_overlap import overlap
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.booking_instances import BookingInstance, start_instance, stop_instance
+from tests.support.forced_overlap import overlap
 
 WEB_WORKERS = 3
 CONTENDERS = 24

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import redis
-from conftest import BookingInstance, start_instance, stop_instance
-from test_real_parts import eventually
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.redis_sentinel import MASTER_NAME, RedisSentinel
 from soundcheck.stack.stack import Stack
+from tests.support.booking_instances import BookingInstance, start_instance, stop_instance
+from tests.support.polling import eventually
 
 
 @pytest.fixture(scope="module")

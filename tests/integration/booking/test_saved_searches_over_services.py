@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 import redis
-from conftest import BookingInstance, start_instance, stop_instance
-from test_real_parts import eventually
 
 from pipeline.searches import SAVED_SEARCHES, SavedSearch
-from sandbox.harness import RouterProcess, router_environment, spare_port
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.booking_instances import BookingInstance, start_instance, stop_instance
+from tests.support.harness import RouterProcess, router_environment, spare_port
+from tests.support.polling import eventually
 
 REDIS_DB = 12  # a database number no other suite uses
 SLOW_BODY_SECONDS = 1.5  # the slow-requests search wants requests over one second

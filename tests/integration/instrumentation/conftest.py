@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +17,10 @@ from rich.console import Console
 from soundcheck.progress import PlainProgress
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.polling import eventually
+from tests.support.telemetry_peers import ForwardPeer, ForwardPeerProcess, OtlpPeer, free_port
 
 HERE = Path(__file__).resolve().parent
-# The protocol peers live with the unit tests; both tiers use them.
-sys.path.insert(0, str(HERE.parents[1] / "unit" / "instrumentation"))
-
-from telemetry_peers import ForwardPeer, ForwardPeerProcess, OtlpPeer, free_port  # noqa: E402
 
 PARTS = ["mariadb", "redis", "kafka"]
 
@@ -84,16 +81,14 @@ class Gunicorn:
         )
 
     def wait_ready(self, within: float = 60) -> None:
-        deadline = time.monotonic() + within
-        while True:
-            assert self.process.poll() is None, self.log_path.read_text()[-3000:]
-            try:
-                if httpx.get(self.url + "/pid", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer in time"
-            time.sleep(0.2)
+        eventually(self.answers, within, "gunicorn answers /pid")
+
+    def answers(self) -> bool:
+        assert self.process.poll() is None, self.log_path.read_text()[-3000:]
+        try:
+            return httpx.get(self.url + "/pid", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def get(self, path: str) -> tuple[int, bytes]:
         """One request on a fresh connection (sync workers close it anyway); cheap on the

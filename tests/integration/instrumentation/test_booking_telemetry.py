@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import redis
 from prometheus_client.parser import text_string_to_metric_families
-from telemetry_peers import ForwardPeer, OtlpPeer, free_port
-from telemetry_testing import eventually
 
 from instrumentation import metrics
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.booking import drop_database, fresh_database, spawn_booking
 from soundcheck.stack.stack import Stack
+from tests.support.polling import eventually
+from tests.support.telemetry_peers import ForwardPeer, OtlpPeer, free_port
 
 REDIS_DB = 9  # a database number no other suite uses
 

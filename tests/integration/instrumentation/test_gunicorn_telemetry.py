@@ -16,10 +16,10 @@ from typing import Any
 import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from telemetry_peers import ForwardPeer, ForwardPeerProcess, OtlpPeer
-from telemetry_testing import eventually
 
 from instrumentation import metrics
+from tests.support.polling import eventually
+from tests.support.telemetry_peers import ForwardPeer, ForwardPeerProcess, OtlpPeer
 
 StartApp = Callable[..., Any]
 

@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from opentelemetry import trace
-from telemetry_peers import shared_otlp_peer
 
 from instrumentation.tracing import kafka_consume_span, kafka_produce_span
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.polling import eventually
+from tests.support.telemetry_peers import shared_otlp_peer
 
 
 def test_producer_and_consumer_spans_are_linked_through_kafka_headers(
@@ -40,11 +40,7 @@ def test_producer_and_consumer_spans_are_linked_through_kafka_headers(
     )
     consumer.subscribe([topic])
     try:
-        deadline = time.monotonic() + 60
-        message = None
-        while message is None or message.error():
-            assert time.monotonic() < deadline, "the message was not consumed in time"
-            message = consumer.poll(1.0)
+        message = eventually(lambda: valid(consumer.poll(1.0)), 60, "the message consumed", every=0)
         with kafka_consume_span(
             message.topic(), message.headers(), group, message.partition(), message.offset()
         ) as consumer_span:
@@ -53,10 +49,12 @@ def test_producer_and_consumer_spans_are_linked_through_kafka_headers(
         consumer.close()
 
     trace_id = format(request_span.get_span_context().trace_id, "032x")
-    deadline = time.monotonic() + 30
-    while len(peer.trace(trace_id)) < 3:
-        assert time.monotonic() < deadline, f"spans of {trace_id}: {peer.trace(trace_id)}"
-        time.sleep(0.1)
+    eventually(
+        lambda: len(peer.trace(trace_id)) >= 3,
+        30,
+        lambda: f"three spans of {trace_id}: {peer.trace(trace_id)}",
+        every=0.1,
+    )
     spans = {span["name"]: span for span in peer.trace(trace_id)}
     publish, process = spans[f"{topic} publish"], spans[f"{topic} process"]
     assert consumed.trace_id == request_span.get_span_context().trace_id
@@ -66,3 +64,8 @@ def test_producer_and_consumer_spans_are_linked_through_kafka_headers(
     assert process["attributes"]["messaging.consumer.group.name"] == group
     assert process["kind"] == 5
     assert publish["kind"] == 4
+
+
+def valid(message: Message | None) -> Message | None:
+    """The message `Consumer.poll` returned, unless it is none or an error event."""
+    return message if message is not None and not message.error() else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import httpx
-from pipeline_es import sources
-from test_real_parts import eventually
 
 from pipeline.forward_client import ForwardClient
+from tests.support.elasticsearch_queries import sources
+from tests.support.polling import eventually
 
 
 def bulk_requests(pipeline_url: str) -> float:

@@ -12,11 +12,11 @@ import threading
 import time
 
 import httpx
-from pipeline_es import LENIENT, search, sources
-from test_real_parts import eventually
 
 from pipeline.forward_client import AckMissing, ForwardClient
 from soundcheck.stack.stack import Stack
+from tests.support.elasticsearch_queries import LENIENT, search, sources
+from tests.support.polling import eventually
 
 Address = tuple[str, int]
 OUTAGE_SECONDS = float(os.environ.get("SOUNDCHECK_TEST_ES_OUTAGE_SECONDS", "60"))

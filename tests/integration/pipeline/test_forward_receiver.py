@@ -9,10 +9,10 @@ import time
 import httpx
 import msgpack
 from fluent import sender
-from pipeline_es import metric_value, sources
-from test_real_parts import eventually
 
 from pipeline.forward_client import ForwardClient
+from tests.support.elasticsearch_queries import metric_value, sources
+from tests.support.polling import eventually
 
 Address = tuple[str, int]
 

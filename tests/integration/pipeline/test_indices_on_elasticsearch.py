@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import httpx
-from test_real_parts import eventually
 
 from pipeline.indices import cluster_has_ilm, sweep_retention
+from tests.support.polling import eventually
 
 
 def test_new_daily_indices_get_the_template_and_old_ones_are_swept(

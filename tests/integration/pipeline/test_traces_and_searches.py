@@ -12,11 +12,11 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from pipeline_es import metric_value, sources
-from test_real_parts import eventually
 
 from pipeline.forward_client import ForwardClient
 from soundcheck import REPO_ROOT
+from tests.support.elasticsearch_queries import metric_value, sources
+from tests.support.polling import eventually
 
 Address = tuple[str, int]
 

@@ -10,9 +10,9 @@ import pytest
 
 from router.settings import RouterSettings
 from sandbox.client import SandboxClient
-from sandbox.harness import parts_up, router_environment
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.harness import parts_up, router_environment
 
 NEEDED = ["prometheus", "alertmanager", "sandbox", "router"]
 

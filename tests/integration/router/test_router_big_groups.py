@@ -12,9 +12,9 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from sandbox.client import SandboxClient
-from sandbox.harness import eventually
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.polling import eventually
 
 GROUP_SIZE = 2000
 OLD_BODY_LIMIT = 1_048_576

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from notifier_routes import EMAIL_ROUTE, JIRA_ROUTE, PD_ROUTE, SLACK_ROUTE
 from pagerduty.errors import HttpError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -26,6 +25,7 @@ from router.settings import RouterSettings
 from sandbox.client import SandboxClient
 from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
 from soundcheck.stack.stack import Stack
+from tests.support.notifier_routes import EMAIL_ROUTE, JIRA_ROUTE, PD_ROUTE, SLACK_ROUTE
 
 EVIL_RUNBOOK = (
     "http://evil.example/rb\nh1. INJECTED\n{color:red}*red*{color} !http://evil.example/pixel.png!"

@@ -6,8 +6,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from notifier_routes import JIRA_ROUTE, PD_ROUTE
-
 from router.context import links_for, render_graph
 from router.notifiers.email import EmailNotifier
 from router.notifiers.jira import JiraNotifier
@@ -17,6 +15,7 @@ from router.outcome import Delivered, GiveUp, Job, RetryLater
 from router.settings import RouterSettings
 from sandbox.client import SandboxClient
 from soundcheck.settings import StackSettings
+from tests.support.notifier_routes import JIRA_ROUTE, PD_ROUTE
 
 ALERTNAME = f"NotifierCheck{uuid.uuid4().hex[:6]}"  # this module's traffic in the shared sandbox
 HOSTILE = '<!channel> *bold* {code}[x|http://evil]{code} " OR project = "SECRET'

@@ -10,9 +10,10 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from sandbox.client import SandboxClient
-from sandbox.harness import eventually, parts_up
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
+from tests.support.harness import parts_up
+from tests.support.polling import eventually
 
 LENIENT = {"ignore_unavailable": "true", "allow_no_indices": "true"}
 

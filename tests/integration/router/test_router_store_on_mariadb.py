@@ -20,9 +20,9 @@ from router.payload import STORE_INTEGER_MAX, WebhookPayload
 from router.routing import load_routing_table
 from router.settings import RouterSettings
 from router.store import LONG_TEXT_COLUMNS, AlertEvent, Delivery, Store, TargetRef
-from sandbox.harness import parts_up
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection
+from tests.support.harness import parts_up
 
 TOKEN = "mariadb-store-test-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}

@@ -14,8 +14,9 @@ import httpx
 import psutil
 
 from sandbox.client import SandboxClient
-from sandbox.harness import RouterProcess, eventually, router_environment, spare_port
 from soundcheck.settings import StackSettings
+from tests.support.harness import RouterProcess, router_environment, spare_port
+from tests.support.polling import eventually
 
 
 def test_the_worker_process_reports_through_the_router_and_dies_with_it(

@@ -48,16 +48,6 @@ def test_p0_pages_say_how_they_page_within_30_seconds(rule: AlertRule) -> None:
     assert f"`for: {rule.for_}`" in text
 
 
-def runbook_queries() -> list[tuple[str, str]]:
-    """(alert, PromQL) for every query in every runbook's Diagnosis; integration runs them."""
-    found = []
-    for name in alert_names():
-        diagnosis = (RUNBOOKS / f"{name}.md").read_text().split("## Diagnosis", 1)[1]
-        block = diagnosis.split("```promql\n", 1)[1].split("```", 1)[0]
-        found += [(name, line) for line in block.splitlines() if line.strip()]
-    return found
-
-
 def test_saved_searches_were_found() -> None:
     assert "errors by service" in SAVED_SEARCHES
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from telemetry_peers import ForwardPeer
 
 from instrumentation.logs import LoggingSetup
+from tests.support.telemetry_peers import ForwardPeer
 
 
 @pytest.fixture

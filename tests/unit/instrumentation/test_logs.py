@@ -7,9 +7,9 @@ import logging
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
-from telemetry_testing import configure, telemetry_settings
 
 from instrumentation.logs import LoggingSetup, log_event
+from tests.support.telemetry_setup import configure, telemetry_settings
 
 
 def lines(text: str) -> list[dict[str, object]]:

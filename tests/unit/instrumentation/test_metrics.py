@@ -9,11 +9,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
-from telemetry_testing import telemetry_settings
 
 from instrumentation import metrics
 from instrumentation.asgi import instrument_fastapi
 from instrumentation.wsgi import instrument_flask
+from tests.support.telemetry_setup import telemetry_settings
 
 # SPEC O2 and the names the alert rules are written on (docs/instrumentation.md).
 O2_METRICS = {

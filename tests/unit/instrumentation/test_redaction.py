@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from telemetry_peers import ForwardPeer
-from telemetry_testing import configure, telemetry_settings
 
 from instrumentation.logs import LoggingSetup, register_secret
 from instrumentation.redaction import (
@@ -15,6 +13,8 @@ from instrumentation.redaction import (
     redact_url,
     register_secrets_from_environment,
 )
+from tests.support.telemetry_peers import ForwardPeer
+from tests.support.telemetry_setup import configure, telemetry_settings
 
 SECRETS = {
     "password": "hunter2-db-password",

@@ -6,11 +6,11 @@ import socket
 import threading
 import time
 
-from telemetry_peers import ForwardPeer, free_port
-from telemetry_testing import eventually, telemetry_settings
-
 from instrumentation import metrics
 from instrumentation.shipper import ForwardShipper
+from tests.support.polling import eventually
+from tests.support.telemetry_peers import ForwardPeer, free_port
+from tests.support.telemetry_setup import telemetry_settings
 
 # The bar: a receiver restart of up to 30 s loses nothing.
 RECEIVER_OUTAGE_SECONDS = 30.0

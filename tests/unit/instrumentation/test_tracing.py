@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 from flask import Flask
 from opentelemetry import trace
-from telemetry_peers import shared_otlp_peer
-from telemetry_testing import configure, telemetry_settings
 
 from instrumentation.logs import LoggingSetup
 from instrumentation.tracing import (
@@ -19,14 +16,19 @@ from instrumentation.tracing import (
     kafka_produce_span,
 )
 from instrumentation.wsgi import instrument_flask
+from tests.support.polling import eventually
+from tests.support.telemetry_peers import shared_otlp_peer
+from tests.support.telemetry_setup import configure, telemetry_settings
 
 
 def spans_of(trace_id: str, count: int, within: float = 15) -> list[dict[str, object]]:
     peer = shared_otlp_peer()
-    deadline = time.monotonic() + within
-    while len(peer.trace(trace_id)) < count:
-        assert time.monotonic() < deadline, f"spans of {trace_id}: {peer.trace(trace_id)}"
-        time.sleep(0.05)
+    eventually(
+        lambda: len(peer.trace(trace_id)) >= count,
+        within,
+        lambda: f"{count} spans of {trace_id}: {peer.trace(trace_id)}",
+        every=0.05,
+    )
     return peer.trace(trace_id)
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sandbox.harness import eventually
+from tests.support.polling import eventually
 
 CHILD = """
 import sys

@@ -14,10 +14,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
-from conftest import BookingInstance
-from test_real_parts import eventually
 
 from soundcheck.stack.parts.mariadb import app_connection
+from tests.support.booking_instances import BookingInstance
+from tests.support.polling import eventually
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Elasticsearch helpers for the pipeline tests (a module of its own: `conftest` is ambiguous)."""
+"""Elasticsearch queries for the pipeline tests: search, every document of an index, a metric."""
 
 from __future__ import annotations
 

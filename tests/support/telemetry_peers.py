@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+
+from tests.support.polling import eventually
 
 
 def free_port() -> int:
@@ -248,18 +249,21 @@ class ForwardPeerProcess:
     def start(self) -> ForwardPeerProcess:
         code = (
             "import sys, threading; sys.path.insert(0, sys.argv[1]); "
-            "from telemetry_peers import ForwardPeer; "
+            "from tests.support.telemetry_peers import ForwardPeer; "
             "ForwardPeer(port=int(sys.argv[2])).start(); threading.Event().wait()"
         )
-        here = str(Path(__file__).resolve().parent)
-        self._process = subprocess.Popen([sys.executable, "-c", code, here, str(self.port)])
-        deadline = time.monotonic() + 30
-        while True:  # listening once a connection is accepted
+        repo = str(Path(__file__).resolve().parents[2])
+        process = subprocess.Popen([sys.executable, "-c", code, repo, str(self.port)])
+        self._process = process
+
+        def listening() -> bool:  # once a connection is accepted
+            assert process.poll() is None, "the forward peer process exited"
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
-                return self
-            assert self._process.poll() is None, "the forward peer process exited"
-            assert time.monotonic() < deadline, "the forward peer process did not listen"
-            time.sleep(0.02)
+                return True
+            return False
+
+        eventually(listening, 30, "the forward peer process listens", every=0.02)
+        return self
 
     def kill(self) -> None:
         if self._process is not None:

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-SEAT_PRICE = 50000
+from tests.support.booking_instances import SEAT_PRICE
+
 SCHEDULE = "schedule_popular"
 
 

@@ -1,15 +1,10 @@
-"""Settings and logging helpers shared by the instrumentation tests (both tiers)."""
+"""Telemetry settings and logging setups for the instrumentation tests (both tiers)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
-
-from telemetry_peers import ForwardPeer, shared_otlp_peer
-
 from instrumentation.logs import LoggingSetup, configure_logging
 from instrumentation.settings import TelemetrySettings
+from tests.support.telemetry_peers import ForwardPeer, shared_otlp_peer
 
 
 def telemetry_settings(peer: ForwardPeer | None = None, **overrides: object) -> TelemetrySettings:
@@ -34,14 +29,3 @@ def configure(
     setup = configure_logging(service, settings)
     setups.append(setup)
     return setup
-
-
-def eventually(check: Callable[[], Any], within: float, what: str) -> Any:
-    """Poll `check` until it returns something truthy (and return that); fail after `within` s."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"not within {within:.0f} s: {what}"
-        time.sleep(0.05)

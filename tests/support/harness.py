@@ -9,11 +9,9 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 
@@ -22,24 +20,7 @@ from soundcheck.stack.part import find_binary
 from soundcheck.stack.parts import router as router_part
 from soundcheck.stack.process import ManagedProcess
 from soundcheck.stack.stack import Stack
-
-T = TypeVar("T")
-
-
-class NotWithin(AssertionError):
-    pass
-
-
-def eventually(check: Callable[[], T | None], within: float, what: str, every: float = 0.2) -> T:
-    """Poll `check` until it returns something truthy; raise after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise NotWithin(f"not within {within:.0f} s: {what}")
-        time.sleep(every)
+from tests.support.polling import eventually
 
 
 def spare_port(settings: StackSettings, near: int) -> int:
@@ -64,6 +45,16 @@ def router_environment(
     )
 
 
+def answers_ready(process: ManagedProcess, ready_url: str, name: str) -> bool:
+    """Whether `ready_url` answers 200; a process that died fails at once, with its log."""
+    if not process.is_alive():
+        raise RuntimeError(f"{name} exited: {process.log_tail(20)}")
+    try:
+        return httpx.get(ready_url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 class RouterProcess:
     """`python -m router` in its own directory; `kill()` is a SIGKILL, as a crash."""
 
@@ -79,12 +70,7 @@ class RouterProcess:
         eventually(self.ready, within, f"router at {self.url} ready; log: {self.process.log_file}")
 
     def ready(self) -> bool:
-        if not self.process.is_alive():
-            raise RuntimeError(f"the router exited: {self.process.log_tail(20)}")
-        try:
-            return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return answers_ready(self.process, f"{self.url}/readyz", "the router")
 
     def kill(self) -> None:
         self.process.kill()
@@ -175,12 +161,7 @@ class AlertmanagerProcess:
         eventually(self.ready, within, f"alertmanager at {self.url} ready")
 
     def ready(self) -> bool:
-        if not self.process.is_alive():
-            raise RuntimeError(f"alertmanager exited: {self.process.log_tail(20)}")
-        try:
-            return httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return answers_ready(self.process, f"{self.url}/-/ready", "alertmanager")
 
     def post_alerts(self, alerts: list[dict[str, object]]) -> None:
         httpx.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=5).raise_for_status()

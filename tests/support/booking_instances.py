@@ -1,0 +1,205 @@
+"""Booking service instances for the tests: the real app (gunicorn + worker) on the real stack.
+
+Each instance gets its own database, Redis database number, Kafka topic prefix, port and admin
+token, so tests can shorten timings (breaker reset, activation interval, pool size) without
+touching the stack's own booking service, and leave nothing behind.
+
+The port is chosen by the kernel when gunicorn binds (`:0`) and read back from the master's
+listening socket. Picking a "free" port first and handing it over is a race: another process
+(another test session on this machine) can bind it in the seconds before gunicorn does, our
+gunicorn then fails to bind, and the health check sees the other service's 200 — a fuzzer then
+rewrote prices in a service that was not its own. The per-instance admin token keeps even a
+misdirected admin call from writing anywhere else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import psutil
+import redis
+
+from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.booking import fresh_database, spawn_booking
+from soundcheck.stack.parts.mariadb import app_connection
+from soundcheck.stack.process import ManagedProcess
+from tests.support.polling import eventually
+
+SEAT_PRICE = 50000
+
+
+def listening_port(process: ManagedProcess) -> int | None:
+    """The TCP port the instance's gunicorn master listens on, once it does (None before)."""
+    proc = process.process()
+    if proc is None:
+        return None
+    try:
+        sockets = proc.net_connections(kind="tcp")
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+    for sock in sockets:
+        if sock.status == psutil.CONN_LISTEN:
+            return int(sock.laddr.port)
+    return None
+
+
+@dataclass
+class BookingInstance:
+    name: str
+    url: str
+    database: str
+    settings: StackSettings
+    process: ManagedProcess
+    env: dict[str, str]
+    # The token each user got: the service hands a user's token out only once (B12).
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def admin_token(self) -> str:
+        """This instance's own admin bearer token (no other instance accepts it)."""
+        return self.env["BOOKING_ADMIN_TOKEN"]
+
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
+
+    def client(self, timeout: float = 30.0) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout)
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        with app_connection(self.settings, self.database) as conn, conn.cursor() as cursor:
+            cursor.execute(query, params or None)
+            return list(cursor.fetchall())
+
+    def metric(self, line_prefix: str) -> float | None:
+        """The value of the first /metrics sample line starting with `line_prefix`."""
+        text = httpx.get(f"{self.url}/metrics", timeout=10).text
+        for line in text.splitlines():
+            if line.startswith(line_prefix):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+    # --- what most tests do first -----------------------------------------------------------
+    def token_status(self, client: httpx.Client, token: str) -> str:
+        answer = client.get("/queue/status", headers={"X-Queue-Token": token})
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["status"])
+
+    def user_token(self, client: httpx.Client, user_id: str) -> str:
+        """The user's live (WAITING or ACTIVE) token: the one they hold, else a new one."""
+        held = self.tokens.get(user_id)
+        if held is not None and self.token_status(client, held) in ("WAITING", "ACTIVE"):
+            return held
+        answer = client.post("/queue/token", json={"userId": user_id})
+        assert answer.status_code == 201, answer.text
+        token = str(answer.json()["tokenValue"])
+        self.tokens[user_id] = token
+        return token
+
+    def as_user(self, client: httpx.Client, user_id: str) -> dict[str, str]:
+        """Headers that say who calls: the user's own queue token."""
+        return {"X-Queue-Token": self.user_token(client, user_id)}
+
+    def active_token(self, client: httpx.Client, user_id: str) -> str:
+        token = self.user_token(client, user_id)
+        status = self.token_status(client, token)
+        assert status == "ACTIVE", f"token of {user_id} is not ACTIVE: {status}"
+        return token
+
+    def charge(self, client: httpx.Client, user_id: str, amount: int) -> None:
+        answer = client.post(
+            f"/users/{user_id}/points/charge",
+            headers=self.as_user(client, user_id),
+            json={"amount": amount},
+        )
+        assert answer.status_code == 200, answer.text
+
+    def reserve(
+        self,
+        client: httpx.Client,
+        token: str,
+        user_id: str,
+        seat_no: int,
+        schedule_id: str = "schedule_1",
+    ) -> dict[str, Any]:
+        answer = client.post(
+            "/reservations",
+            headers={"X-Queue-Token": token},
+            json={"userId": user_id, "scheduleId": schedule_id, "seatNo": seat_no},
+        )
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    def balance(self, client: httpx.Client, user_id: str) -> int:
+        answer = client.get(f"/users/{user_id}/points", headers=self.as_user(client, user_id))
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["balance"])
+
+    def wait_until_back_on_redis(self) -> None:
+        """After a Redis outage: every process's breaker closed and degraded mode left (the
+        gauges are the maximum over processes). /ready answering "up" speaks for one worker
+        only; a later test meeting another worker still degraded would race on in-process
+        locks (issue 11 item 21)."""
+        eventually(
+            lambda: (
+                self.metric('circuit_breaker_state{breaker="redis"}') == 0.0
+                and self.metric('degraded_mode_active{component="redis"}') == 0.0
+            ),
+            90,
+            f"every process of {self.name} back on Redis (breakers closed, not degraded)",
+        )
+
+
+def start_instance(
+    settings: StackSettings, name: str, redis_db: int, **overrides: str
+) -> BookingInstance:
+    database = f"{settings.mariadb_database}_bt_{name}"
+    fresh_database(settings, database)
+    redis.Redis(host=settings.host, port=settings.redis_port, db=redis_db).flushdb()
+    process, env = spawn_booking(
+        settings,
+        settings.home / "booking-tests" / name,
+        0,  # the kernel picks the port as gunicorn binds: no window for anyone else to take it
+        database,
+        {
+            "BOOKING_REDIS_DB": str(redis_db),
+            "BOOKING_TOPIC_PREFIX": f"test-{name}-{uuid.uuid4().hex[:8]}.",
+            "BOOKING_ADMIN_TOKEN": f"test-admin-{name}-{uuid.uuid4().hex}",
+            "BOOKING_WORKERS": "2",
+            "BOOKING_KAFKA_DELIVERY_TIMEOUT_MS": "3000",
+            **overrides,
+        },
+    )
+    ports: list[int] = []
+
+    def healthy() -> bool:
+        assert process.is_alive(), f"booking instance {name} exited:\n{process.log_tail(30)}"
+        if not ports:
+            port = listening_port(process)
+            if port is None:
+                return False
+            ports.append(port)
+        try:
+            answer = httpx.get(f"http://{settings.host}:{ports[0]}/health", timeout=1)
+        except httpx.HTTPError:
+            return False
+        return answer.status_code == 200
+
+    eventually(healthy, 120, f"booking instance {name} listens and answers /health")
+    return BookingInstance(
+        name, f"http://{settings.host}:{ports[0]}", database, settings, process, env
+    )
+
+
+def stop_instance(instance: BookingInstance) -> None:
+    instance.process.stop()
+    instance.sql(f"DROP DATABASE IF EXISTS `{instance.database}`")
+
+
+def concurrently(count: int, job: Any) -> list[Any]:
+    """Run `job(i)` for i in range(count) at the same time; the results in order."""
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(job, range(count)))
