@@ -15,24 +15,23 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from sandbox.client import SandboxClient
 from soundcheck.settings import load_settings
+from tests.support.polling import eventually
 
 SOUNDCHECK = str(Path(sys.executable).parent / "soundcheck")  # the CLI a user runs
 FIRING = 'ALERTS{alertname="RedisDown", alertstate="firing"}'
 
 
-def wait_for(check: Callable[[], bool], within: float) -> float:
-    began = time.monotonic()
-    while time.monotonic() - began < within:
-        if check():
-            return time.monotonic()
-        time.sleep(0.1)
-    raise SystemExit(f"gave up after {within} s")
+def seconds_until(check: Callable[[], bool], within: float, what: str, began: float) -> float:
+    """Seconds from `began` until `check` holds (polled every 0.1 s, so the figure is that fine)."""
+    eventually(check, within, what, every=0.1)
+    return time.monotonic() - began
 
 
 def main(runs: int) -> None:
@@ -54,9 +53,12 @@ def main(runs: int) -> None:
         pages = [p["seq"] for p in sandbox.received("pagerduty", mentioning="FIRING RedisDown")]
         return max(pages, default=0)
 
+    def paged_since(seen: int) -> bool:
+        return last_page() > seen
+
     to_prometheus, to_alertmanager, to_pagerduty = [], [], []
     for run in range(runs):
-        wait_for(lambda: not firing() and not in_alertmanager(), 120)
+        eventually(lambda: not firing() and not in_alertmanager(), 120, "RedisDown resolved")
         # Alertmanager keeps a resolved alert's group until its next flush; a fault inside that
         # window is sent at the group interval (30 s for P0), not after group_wait. Wait it out,
         # and start the fault at an arbitrary point of the 5 s scrape cycle.
@@ -64,9 +66,12 @@ def main(runs: int) -> None:
         paged_before = last_page()
         began = time.monotonic()
         subprocess.run([SOUNDCHECK, "stop", "redis"], check=True)
-        to_prometheus.append(wait_for(firing, 120) - began)
-        to_alertmanager.append(wait_for(in_alertmanager, 60) - began)
-        to_pagerduty.append(wait_for(lambda seen=paged_before: last_page() > seen, 90) - began)
+        to_prometheus.append(seconds_until(firing, 120, "RedisDown firing", began))
+        to_alertmanager.append(
+            seconds_until(in_alertmanager, 60, "RedisDown in Alertmanager", began)
+        )
+        paged = partial(paged_since, paged_before)
+        to_pagerduty.append(seconds_until(paged, 90, "RedisDown paged", began))
         subprocess.run(
             [SOUNDCHECK, "start", "redis"],
             check=True,

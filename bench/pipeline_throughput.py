@@ -29,6 +29,7 @@ from pipeline.documents import log_document
 from pipeline.forward_client import ForwardClient
 from pipeline.settings import PipelineSettings
 from soundcheck.settings import load_settings
+from tests.support.polling import eventually
 
 LEVELS = ("INFO", "INFO", "INFO", "WARN", "ERROR", "DEBUG")
 ACTIONS = ("http.request.completed", "distributed_lock.acquired", "kafka.message.sent")
@@ -148,12 +149,12 @@ def settle(es: httpx.Client, index: str) -> None:
     next phase does not pay for the background work the previous one left behind."""
     es.post(f"/{index}/_refresh")
     es.post(f"/{index}/_flush")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def merges_done() -> bool:
         nodes = es.get("/_nodes/stats/indices/merge").json()["nodes"].values()
-        if all(node["indices"]["merges"]["current"] == 0 for node in nodes):
-            return
-        time.sleep(0.2)
+        return all(node["indices"]["merges"]["current"] == 0 for node in nodes)
+
+    eventually(merges_done, 60, f"no merge running after writing {index}")
 
 
 def check(condition: bool, what: str) -> None:

@@ -30,6 +30,7 @@ import httpx
 from soundcheck.settings import load_settings
 from soundcheck.stack.parts.booking import fresh_database, spawn_booking
 from soundcheck.stack.process import ManagedProcess
+from tests.support.polling import eventually
 
 
 def free_port(host: str) -> int:
@@ -57,14 +58,20 @@ def start(side: str, instrumentation: str) -> tuple[str, ManagedProcess, str]:
         },
     )
     url = f"http://{settings.host}:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return url, process, database
+            return httpx.get(f"{url}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
-            time.sleep(0.3)
-    raise SystemExit(f"{side} service did not start:\n{process.log_tail(30)}")
+            return False
+
+    eventually(
+        healthy,
+        120,
+        lambda: f"{side} service answers /health; its log:\n{process.log_tail(30)}",
+        every=0.3,
+    )
+    return url, process, database
 
 
 def load(url: str, concurrency: int, seconds: float) -> tuple[int, int, list[float]]:
