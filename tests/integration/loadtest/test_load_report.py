@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Route, sync_playwright
 
 from soundcheck import REPO_ROOT
-from tests.integration.loadtest.conftest import LoadResult
+from tests.support.load_runs import LoadResult
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "results" / "test-artifacts"

@@ -13,7 +13,7 @@ from alert_rules.slo.generate import load_spec
 from loadtest.scenarios import SCENARIOS
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection
-from tests.integration.loadtest.conftest import LoadResult, assert_exit_matches_verdict
+from tests.support.load_runs import LoadResult, assert_exit_matches_verdict
 
 
 def query(settings: StackSettings, sql: str, *args: object) -> list[tuple[Any, ...]]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection
-from tests.integration.loadtest.conftest import LoadResult, assert_exit_matches_verdict
+from tests.support.load_runs import LoadResult, assert_exit_matches_verdict
 
 
 def free_port() -> int:
