@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from telemetry_peers import ForwardPeer, OtlpPeer
-from telemetry_testing import eventually
+
+from tests.support.polling import eventually
+from tests.support.telemetry_peers import ForwardPeer, OtlpPeer
 
 StartApp = Callable[..., Any]
 
