@@ -21,10 +21,7 @@ import os
 import socket
 import sys
 import time
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import msgpack
 

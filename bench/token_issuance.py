@@ -17,13 +17,9 @@ from __future__ import annotations
 import argparse
 import socket
 import statistics
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 
