@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import string
 import subprocess
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import httpx
 
+from instrumentation.settings_contract import LIBRARY_VARIABLES
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
 from soundcheck.stack.errors import MissingBinary, PortInUse, StartFailed
@@ -21,6 +24,25 @@ from soundcheck.stack.process import ManagedProcess
 
 TEMPLATES = REPO_ROOT / "soundcheck" / "templates"
 SYSTEM_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
+
+
+def refuse_shadowed_variables(
+    part: str, child: Mapping[str, str], environ: Mapping[str, str]
+) -> None:
+    """Fail when our environment sets a variable that the stack sets otherwise for the child:
+    the child would silently get the stack's value (`SOUNDCHECK_ROUTER_PORT=9000` does not move
+    the stack's router; `SOUNDCHECK_STACK_ROUTER_PORT` does)."""
+    shadowed = sorted(
+        name
+        for name, value in child.items()
+        if name in environ and environ[name] != value and name not in LIBRARY_VARIABLES
+    )
+    if shadowed:
+        raise StartFailed(
+            f"{part} cannot start: {', '.join(shadowed)} is set in this environment, but the "
+            f"stack sets it for the {part} itself. Unset it; the stack's own settings "
+            "(SOUNDCHECK_STACK_* among them) are listed in docs/configuration.md."
+        )
 
 
 class NotReady(Exception):
@@ -111,9 +133,11 @@ class Part(ABC):
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.prepare()
+        env = self.environment()
+        refuse_shadowed_variables(self.name, env, os.environ)
         # Every part runs in its own directory: our Python services are installed packages
         # (`uv sync`), found without the repository on PYTHONPATH or as the working directory.
-        self.process.start(self.command(), env=self.environment())
+        self.process.start(self.command(), env=env)
 
     def status(self) -> PartStatus:
         proc = self.process.process()

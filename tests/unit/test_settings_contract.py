@@ -17,6 +17,8 @@ from router.settings import RouterSettings
 from soundcheck import REPO_ROOT
 from soundcheck.configuration_page import CONFIGURATION_PAGE, configuration_page
 from soundcheck.settings import StackSettings
+from soundcheck.stack.errors import StartFailed
+from soundcheck.stack.part import refuse_shadowed_variables
 from soundcheck.stack.parts.booking import Booking, booking_environment
 from soundcheck.stack.parts.pipeline import Pipeline
 from soundcheck.stack.parts.router import Router
@@ -82,6 +84,23 @@ def test_the_router_child_names_its_traces_and_sends_them_to_the_stack(tmp_path:
     assert env["OTEL_SERVICE_NAME"] == "router"
     endpoint = f"http://{settings.host}:{settings.pipeline_otlp_port}"
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == endpoint
+
+
+def test_a_child_variable_set_in_the_stack_environment_fails_instead_of_being_replaced(
+    tmp_path: Path,
+) -> None:
+    env = Router(StackSettings(home=tmp_path)).environment()
+    with pytest.raises(StartFailed, match="SOUNDCHECK_ROUTER_PORT is set"):
+        refuse_shadowed_variables("router", env, {"SOUNDCHECK_ROUTER_PORT": "9000"})
+    refuse_shadowed_variables("router", env, {"SOUNDCHECK_STACK_ROUTER_PORT": "9000"})
+
+
+def test_the_router_own_token_in_the_stack_environment_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOUNDCHECK_ROUTER_TOKEN", "old-name")
+    with pytest.raises(StartFailed, match="SOUNDCHECK_STACK_ROUTER_TOKEN"):
+        Router(StackSettings(home=tmp_path)).prepare()
 
 
 @pytest.mark.parametrize("cls", settings_classes(), ids=lambda cls: cls.__name__)

@@ -14,12 +14,14 @@ from instrumentation.settings import TelemetrySettings
 from instrumentation.settings_contract import child_environment
 from router.settings import RouterSettings
 from soundcheck.settings import StackSettings
+from soundcheck.stack.errors import StartFailed
 from soundcheck.stack.part import Part, expect_http_ok
 from soundcheck.stack.parts.prometheus import ensure_router_token
 from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
 from soundcheck.stack.telemetry import telemetry_environment
 
 ROUTER_READS = (RouterSettings, TelemetrySettings)
+OWN_TOKEN = "SOUNDCHECK_ROUTER_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 def sandbox_targets(s: StackSettings) -> dict[str, object]:
@@ -73,6 +75,13 @@ class Router(Part):
         return [sys.executable, "-m", "router"]
 
     def prepare(self) -> None:
+        if OWN_TOKEN in os.environ:
+            # The router would prefer it to the token file Alertmanager reads: every webhook 401.
+            raise StartFailed(
+                f"router cannot start: {OWN_TOKEN} is set, which would override the token file "
+                f"Alertmanager reads. For the stack set {self.settings.env_name('router_token')} "
+                "instead, and unset it."
+            )
         ensure_router_token(self.dir / "token", self.settings)
 
     def environment(self) -> dict[str, str]:
