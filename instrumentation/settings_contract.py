@@ -120,7 +120,7 @@ def _unknown_message(name: str, readers: Iterable[type[StrictSettings]] | None =
     ] + sorted(LIBRARY_VARIABLES)
     close = difflib.get_close_matches(name.upper(), known, n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
-    return f"{name} is not a setting that is read{hint}"
+    return f"no setting is read from {name}{hint}"
 
 
 def child_environment(

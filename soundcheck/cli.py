@@ -8,6 +8,7 @@ import time
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -27,6 +28,19 @@ app.add_typer(router_app, name="router")
 app.add_typer(load_app, name="load")
 console = Console()
 errors = Console(stderr=True)
+
+
+@app.callback()
+def _check_settings() -> None:
+    """Read the settings once, first: a misspelled SOUNDCHECK_* variable stops every command."""
+    try:
+        load_settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            errors.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
 
 PartsArg = Annotated[list[str] | None, typer.Argument(help="parts (default: all)")]
 STATE_STYLE = {

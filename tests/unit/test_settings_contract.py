@@ -136,6 +136,16 @@ def test_a_process_started_with_a_misspelled_variable_stops_naming_it(
     assert misspelled in done.stderr
 
 
+def test_the_soundcheck_command_refuses_a_misspelled_variable_in_a_sentence(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "SOUNDCHECK_PORT_OFSET": "14000"}
+    done = run_python(["-m", "soundcheck.cli", "status"], tmp_path, env)
+    assert done.returncode == 2
+    assert "SOUNDCHECK_PORT_OFSET (did you mean SOUNDCHECK_PORT_OFFSET?)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_no_variable_is_read_by_two_settings_classes() -> None:
     readers: dict[str, list[str]] = {}
     for cls in settings_classes():
