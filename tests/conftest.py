@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 
 from soundcheck.progress import PlainProgress
-from soundcheck.settings import StackSettings, load_settings
+from soundcheck.settings import StackSettings, TestRunSettings, load_settings
 from soundcheck.stack.part import State
 from soundcheck.stack.stack import Stack
 
@@ -31,7 +31,7 @@ def settings() -> StackSettings:
 def stack(settings: StackSettings) -> Iterator[Stack]:
     stack = Stack(settings)
     running = {s.name for s in stack.status() if s.state is State.RUNNING}
-    if os.environ.get("SOUNDCHECK_TEST_STACK") == "running":
+    if TestRunSettings().test_stack == "running":
         missing = sorted(set(stack.parts) - running)
         if missing:
             pytest.fail(f"SOUNDCHECK_TEST_STACK=running, but these parts are not up: {missing}")
@@ -39,7 +39,7 @@ def stack(settings: StackSettings) -> Iterator[Stack]:
         return
     stack.up(progress=PlainProgress(Console(file=sys.stderr)))
     yield stack
-    if os.environ.get("SOUNDCHECK_KEEP_STACK") == "1":
+    if TestRunSettings().keep_stack:
         return
     started = [name for name in stack.parts if name not in running]
     if started:  # stop([]) would mean every part: leave a stack that was already up alone

@@ -3,7 +3,6 @@ by the CLI; each alert is still delivered once."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.client import SandboxClient
+from soundcheck.settings import TestRunSettings
 from tests.support.harness import RouterProcess
 from tests.support.polling import eventually
 from tests.support.router_alerts import (
@@ -25,7 +25,7 @@ from tests.support.router_alerts import (
 def test_pagerduty_outage_and_router_crash_still_deliver_each_alert_once(
     router: RouterProcess, sandbox: SandboxClient, router_home: Path, token: str
 ) -> None:
-    outage = float(os.environ.get("SOUNDCHECK_TEST_PAGERDUTY_OUTAGE_SECONDS", "60"))
+    outage = TestRunSettings().test_pagerduty_outage_seconds
     sandbox.fault("pagerduty", kind="error", status=500, for_seconds=outage)
     sandbox.fault("slack", kind="latency", latency_ms=2500)
     run = f"E2ECrash{uuid.uuid4().hex[:4]}"

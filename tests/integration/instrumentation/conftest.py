@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from soundcheck.progress import PlainProgress
-from soundcheck.settings import StackSettings
+from soundcheck.settings import StackSettings, TestRunSettings
 from soundcheck.stack.stack import Stack
 from tests.support.gunicorn_app import APP_DIR, Gunicorn
 from tests.support.telemetry_peers import ForwardPeer, ForwardPeerProcess, OtlpPeer
@@ -24,7 +24,7 @@ def stack(settings: StackSettings) -> Iterator[Stack]:
     with Stack(settings).parts_up(
         PARTS,
         PlainProgress(Console(file=sys.stderr)),
-        keep=os.environ.get("SOUNDCHECK_KEEP_STACK") == "1",
+        keep=TestRunSettings().keep_stack,
     ) as stack:
         yield stack
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from soundcheck.progress import PlainProgress
-from soundcheck.settings import StackSettings
+from soundcheck.settings import StackSettings, TestRunSettings
 from soundcheck.stack.stack import Stack
 
 PIPELINE_PARTS = ["elasticsearch", "pipeline"]
@@ -25,7 +24,7 @@ def stack(settings: StackSettings) -> Iterator[Stack]:
     Narrower than the session-wide stack so these tests depend on nothing else; parts already
     running (e.g. started by the whole-stack fixture) are reused and left running.
     """
-    keep = os.environ.get("SOUNDCHECK_KEEP_STACK") == "1"
+    keep = TestRunSettings().keep_stack
     progress = PlainProgress(Console(file=sys.stderr))
     with Stack(settings).parts_up(PIPELINE_PARTS, progress, keep) as stack:
         yield stack

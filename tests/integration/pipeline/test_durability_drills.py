@@ -7,19 +7,19 @@ the issue asks).
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
 import httpx
 
 from pipeline.forward_client import AckMissing, ForwardClient
+from soundcheck.settings import TestRunSettings
 from soundcheck.stack.stack import Stack
 from tests.support.elasticsearch_queries import LENIENT, search, sources
 from tests.support.polling import eventually
 
 Address = tuple[str, int]
-OUTAGE_SECONDS = float(os.environ.get("SOUNDCHECK_TEST_ES_OUTAGE_SECONDS", "60"))
+OUTAGE_SECONDS = TestRunSettings().test_es_outage_seconds
 RECORDS = 10_000
 BATCH = 100
 
