@@ -14,7 +14,6 @@ _JIRA_SPECIAL = re.compile(r"([\\{}\[\]*_\-+^~|!#?()])")
 # Block markup Jira reads only at the start of a line (`h1.` heading, `bq.` quote); a dot is not
 # special elsewhere, so a zero-width space in front is what keeps such a line plain text.
 _JIRA_LINE_MARKUP = re.compile(r"^(\s*)(h[1-6]\.|bq\.)", re.MULTILINE | re.IGNORECASE)
-_SLACK_FORMATTING = re.compile(r"([*_~`>])")
 ZERO_WIDTH_SPACE = "\u200b"
 
 
@@ -32,11 +31,6 @@ def one_line(text: str) -> str:
 def slack_escape(text: str) -> str:
     """Slack's three control characters, so `<!channel>` or `<url|x>` stay literal text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def slack_mrkdwn_literal(text: str) -> str:
-    """Escaped, and formatting characters split by a zero-width space so *x* is not bold."""
-    return _SLACK_FORMATTING.sub(lambda m: m.group(1) + ZERO_WIDTH_SPACE, slack_escape(text))
 
 
 def jira_escape(text: str) -> str:

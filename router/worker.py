@@ -17,12 +17,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from router.context import links_for
+from router.links import links_for
 from router.metrics import DELIVERIES, DELIVERY_LATENCY
 from router.notifiers.base import Notifier
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater
 from router.queue_statements import DUE, FACTS, JOB, LEASE, NOTIFICATION_ALERTS, SETTLE
-from router.routing import PER_NOTIFICATION_TARGETS
 from router.settings import RouterSettings
 from router.store import (
     DEAD,
@@ -32,6 +31,7 @@ from router.store import (
     Delivery,
     Store,
 )
+from router.targets import PER_NOTIFICATION_TARGETS
 
 log = logging.getLogger(__name__)
 # The log line of each delivery outcome (its event name goes to `event.action`).
@@ -148,9 +148,6 @@ class Worker:
         with self.lock:
             self.busy.update(delivery_id for delivery_id, _ in claimed)
         return claimed
-
-    def claim(self) -> list[tuple[int, bool]]:
-        return self.settle_and_claim([])
 
     def _claim(self, session: Session, now: float, free: int) -> list[tuple[int, bool]]:
         """Lease up to `free` due deliveries (see `queue_statements.DUE`); each comes back with

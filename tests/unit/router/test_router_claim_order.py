@@ -53,7 +53,7 @@ def test_a_page_planned_after_a_storm_is_claimed_first(
     ingest(store, table, page, page.model_dump_json().encode())
 
     worker = Worker(settings, store, {})
-    claimed = [delivery_id for delivery_id, _ in worker.claim()]
+    claimed = [delivery_id for delivery_id, _ in worker.settle_and_claim([])]
 
     with store.reading() as session:
         targets = {session.get(Delivery, i).target for i in claimed}  # type: ignore[union-attr]
