@@ -61,15 +61,15 @@ def main(argv: list[str]) -> int:
     import uvicorn
 
     from router.app import create_app
-    from router.pauses import fewer_pauses
     from router.routing import RoutingError
+    from router.runtime_tuning import tune_for_latency
 
     try:
         app = create_app(settings, worker_process=settings.worker_process)
     except RoutingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    fewer_pauses()
+    tune_for_latency()
     # log_config=None: uvicorn's own dictConfig closes every handler installed before it (the
     # log shipper's too) and leaves them attached, so each record was dropped, never shipped.
     # Without it, uvicorn's loggers propagate to ours.
