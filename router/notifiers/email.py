@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from router.context import links_for
+from router.links import links_for
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater
 from router.settings import RouterSettings
 from router.text import bounded_values, one_line, truncate

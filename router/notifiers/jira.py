@@ -12,11 +12,13 @@ import hashlib
 import io
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from jira import JIRA, JIRAError
 from requests import RequestException
 
+from router.graph import render_graph
 from router.notifiers.base import GraphSource
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater, retry_after_seconds
 from router.settings import RouterSettings
@@ -43,7 +45,7 @@ def episode_label(job: Job) -> str:
 
 
 def jira_href(url: str) -> str:
-    """A validated URL (router.context) inside `[name|url]`: the few URL characters Jira reads
+    """A validated URL (router.links) inside `[name|url]`: the few URL characters Jira reads
     as markup there are percent-encoded."""
     return url.replace("[", "%5B").replace("]", "%5D").replace("!", "%21").replace("|", "%7C")
 
@@ -87,9 +89,9 @@ def _parse_jira_time(value: str | None) -> datetime | None:
 class JiraNotifier:
     target = "jira"
 
-    def __init__(self, settings: RouterSettings, graph: GraphSource) -> None:
+    def __init__(self, settings: RouterSettings, graph: GraphSource | None = None) -> None:
         self.settings = settings
-        self.graph = graph
+        self.graph = graph or partial(render_graph, settings)  # tests pass their own
         self._client: JIRA | None = None
 
     def client(self) -> JIRA:

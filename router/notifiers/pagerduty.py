@@ -133,7 +133,7 @@ class PagerDutyNotifier:
                 "timestamp": str(job.alert.get("startsAt", "")),
             },
             "custom_details": bounded_details(job),
-            # the links are validated and at most URL_LIMIT long (router.context)
+            # the links are validated and at most URL_LIMIT long (router.links)
             "links": [{"href": href, "text": name} for name, href in job.links.items()],
         }
 

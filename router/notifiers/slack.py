@@ -9,12 +9,14 @@ the channel's history instead of being posted twice.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from router.graph import render_graph
 from router.notifiers.base import GraphSource, status_word
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater, retry_after_seconds
 from router.settings import RouterSettings
@@ -103,9 +105,9 @@ def fallback_text(job: Job, state: str) -> str:
 class SlackNotifier:
     target = "slack"
 
-    def __init__(self, settings: RouterSettings, graph: GraphSource) -> None:
+    def __init__(self, settings: RouterSettings, graph: GraphSource | None = None) -> None:
         self.settings = settings
-        self.graph = graph
+        self.graph = graph or partial(render_graph, settings)  # tests pass their own
         token = settings.slack_token.get_secret_value() if settings.slack_token else None
         self.client = WebClient(
             token=token, base_url=settings.slack_url, timeout=int(settings.target_timeout_seconds)

@@ -14,7 +14,7 @@ from pagerduty.errors import HttpError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from router.context import links_for
+from router.links import links_for
 from router.metrics import REGISTRY
 from router.notifiers.email import EmailNotifier
 from router.notifiers.jira import JiraNotifier

@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from router.context import links_for, render_graph
+from router.graph import render_graph
+from router.links import links_for
 from router.notifiers.email import EmailNotifier
 from router.notifiers.jira import JiraNotifier
 from router.notifiers.pagerduty import PagerDutyNotifier

@@ -1,28 +1,22 @@
-"""Context every message carries: runbook, dashboard, logs, silence and source links, and a graph.
+"""The links every message carries: runbook, dashboard, logs, silence and source.
 
-Links are built from the alert's own annotations first (the rule author knows best), then from the
+They are built from the alert's own annotations first (the rule author knows best), then from the
 router's settings, so a message is never without somewhere to click.
 """
 
 from __future__ import annotations
 
-import io
-import logging
 import re
 import time
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
-
-import httpx
+from urllib.parse import quote, urlencode, urlsplit
 
 from router.metrics import ALERT_URLS_REJECTED
 from router.runbooks import runbook_exists
 from router.settings import RouterSettings
 
-log = logging.getLogger(__name__)
 LOG_WINDOW_BEFORE_SECONDS = 15 * 60
-GRAPH_WINDOW_SECONDS = 3600
 # Every link fits every target: Slack's button URL takes 3000 characters, and a link people
 # must open has no business being longer than 2000 (what browsers and proxies keep to).
 URL_LIMIT = 2000
@@ -144,69 +138,3 @@ def links_for(settings: RouterSettings, alert: dict[str, Any], external_url: str
         candidates["silence"] = bounded_silence_link(external, labels)
     candidates["source"] = url_from_alert(alert.get("generatorURL", ""), "generatorURL")
     return {name: url for name, url in candidates.items() if url}
-
-
-def expression_of(generator_url: str) -> str | None:
-    """The PromQL expression in a Prometheus generatorURL (`/graph?g0.expr=...`)."""
-    values = parse_qs(urlsplit(generator_url).query).get("g0.expr")
-    return values[0] if values else None
-
-
-def render_graph(settings: RouterSettings, alert: dict[str, Any]) -> bytes | None:
-    """A PNG of the alert's expression over the last hour, from the real Prometheus; None if not."""
-    expression = expression_of(alert.get("generatorURL", ""))
-    if not expression or not settings.graphs:
-        return None
-    end = time.time()
-    try:
-        response = httpx.get(
-            f"{settings.prometheus_url.rstrip('/')}/api/v1/query_range",
-            params={
-                "query": expression,
-                "start": end - GRAPH_WINDOW_SECONDS,
-                "end": end,
-                "step": 15,
-            },
-            timeout=settings.target_timeout_seconds,
-        )
-        response.raise_for_status()
-        series = response.json()["data"]["result"]
-    except (httpx.HTTPError, ValueError, KeyError) as error:
-        log.warning(
-            "The graph query to Prometheus failed; the message goes without a graph",
-            extra={"event": "graph.query_failed", "error.message": str(error)},
-        )
-        return None
-    return draw_series(alert.get("labels", {}).get("alertname", "alert"), expression, series)
-
-
-def draw_series(title: str, expression: str, series: list[dict[str, Any]]) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-    from matplotlib.dates import DateFormatter
-
-    figure, axes = pyplot.subplots(figsize=(8, 3.2), dpi=100)
-    try:
-        for item in series[:10]:
-            points = item.get("values", [])
-            times: Any = [datetime.fromtimestamp(float(t)) for t, _ in points]
-            values = [float(v) for _, v in points]
-            metric = item.get("metric", {})
-            shown = sorted((k, v) for k, v in metric.items() if k != "__name__")
-            name = ",".join(f"{k}={v}" for k, v in shown)[:60] or "value"
-            axes.plot(times, values, label=name, linewidth=1.2)
-        if not series:
-            axes.text(0.5, 0.5, "no data in the last hour", ha="center", transform=axes.transAxes)
-        axes.set_title(f"{title}: {expression}"[:100], fontsize=9)
-        axes.xaxis.set_major_formatter(DateFormatter("%H:%M"))  # type: ignore[no-untyped-call]
-        axes.grid(alpha=0.3)
-        if series:
-            axes.legend(fontsize=7, loc="upper left")
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-    finally:
-        pyplot.close(figure)
-    return buffer.getvalue()
