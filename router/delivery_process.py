@@ -17,7 +17,11 @@ import subprocess
 import sys
 import threading
 
+from router.runtime_tuning import tune_for_latency
 from router.settings import RouterSettings
+from router.store import Store
+from router.targets import build_notifiers
+from router.worker import Worker
 
 log = logging.getLogger(__name__)
 WAKE_FD_ENV = "SOUNDCHECK_ROUTER_WAKE_FD"
@@ -75,14 +79,10 @@ def serve_deliveries(settings: RouterSettings) -> int:
         )
         return 2
     os.nice(settings.worker_nice)
-    from router.app import make_notifiers  # the notifiers' libraries load in this process only
-    from router.pauses import fewer_pauses
-    from router.store import Store
-    from router.worker import Worker
-
     wake = int(os.environ[WAKE_FD_ENV])
     store = Store(settings.database_url)
-    worker = Worker(settings, store, make_notifiers(settings))
+    # The notifiers (and their client libraries) load here, in the delivery process only.
+    worker = Worker(settings, store, build_notifiers(settings))
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
@@ -100,7 +100,7 @@ def serve_deliveries(settings: RouterSettings) -> int:
         os._exit(1)
 
     threading.Thread(target=listen, name="wake-listener", daemon=True).start()
-    fewer_pauses()
+    tune_for_latency()
     worker.start()
     while not done.wait(1.0):
         pass

@@ -20,8 +20,9 @@ from sqlalchemy import CursorResult, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from router.payload import Status, WebhookAlert, WebhookPayload
-from router.routing import PER_NOTIFICATION_TARGETS, Priority, RoutingTable
+from router.routing import Priority, RoutingTable
 from router.store import PENDING, AlertEvent, Delivery, Store, Webhook
+from router.targets import PER_NOTIFICATION_TARGETS, destination_of
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,6 @@ class IngestResult:
     new_events: int
     duplicate_events: int
     deliveries: int
-
-
-def destination_of(target: str, route: dict[str, object]) -> str:
-    """The part of a route that names where a message goes (one Slack thread per channel...)."""
-    key = {"pagerduty": "service", "slack": "channel", "jira": "project", "email": "to"}[target]
-    value = route[key]
-    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def group_incident(target: str, route: dict[str, object]) -> bool:

@@ -8,15 +8,25 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.responses import JSONResponse, Response
 
+from router.targets import TARGETS as ROUTER_TARGETS
 from sandbox.settings import load_settings
 
-TARGETS = ("pagerduty", "slack", "jira", "email")
-Target = Literal["pagerduty", "slack", "jira", "email"]
+# The router's targets, each with a stand-in here.
+TARGETS = tuple(ROUTER_TARGETS)
+
+
+def known_target(name: str) -> str:
+    if name not in TARGETS:
+        raise ValueError(f"Input should be one of {', '.join(map(repr, TARGETS))}")
+    return name
+
+
+Target = Annotated[str, AfterValidator(known_target)]
 
 
 class Fault(BaseModel):
