@@ -17,11 +17,7 @@ import subprocess
 import sys
 import threading
 
-from router.runtime_tuning import tune_for_latency
 from router.settings import RouterSettings
-from router.store import Store
-from router.targets import build_notifiers
-from router.worker import Worker
 
 log = logging.getLogger(__name__)
 WAKE_FD_ENV = "SOUNDCHECK_ROUTER_WAKE_FD"
@@ -79,6 +75,12 @@ def serve_deliveries(settings: RouterSettings) -> int:
         )
         return 2
     os.nice(settings.worker_nice)
+    # Imported after lowering the priority: loading them is CPU work the webhook must not wait for.
+    from router.runtime_tuning import tune_for_latency
+    from router.store import Store
+    from router.targets import build_notifiers
+    from router.worker import Worker
+
     wake = int(os.environ[WAKE_FD_ENV])
     store = Store(settings.database_url)
     # The notifiers (and their client libraries) load here, in the delivery process only.
