@@ -22,6 +22,7 @@ from router.settings import RouterSettings
 from router.targets import TARGETS, build_notifiers
 from sandbox.state import TARGETS as SANDBOX_TARGETS
 from sandbox.state import SandboxState
+from tests.support.router_webhooks import TOKEN
 
 # What only delivering needs: the client libraries and the notifier modules that use them.
 DELIVERY_ONLY = (
@@ -40,13 +41,7 @@ DELIVERY_ONLY = (
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RouterSettings:
-    monkeypatch.setenv("SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING", "k" * 32)
-    return RouterSettings(token="t", database_url=f"sqlite:///{tmp_path / 'router.db'}")
-
-
-@pytest.fixture
-def client(settings: RouterSettings) -> Iterator[TestClient]:
+def answering_client(settings: RouterSettings) -> Iterator[TestClient]:
     app = create_app(settings, start_worker=False, instrumented=False)
     with TestClient(app, raise_server_exceptions=False) as test_client:  # a 500 is an answer
         yield test_client
@@ -98,35 +93,37 @@ def test_the_target_registry_is_the_one_list_of_targets(settings: RouterSettings
 
 
 def test_a_failing_metrics_scrape_is_not_counted_as_a_webhook(
-    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    answering_client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A truncated file in the multiprocess directory makes the exposition fail."""
-    (tmp_path / "counter_1.db").write_bytes(b"xxxx")
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    (metrics / "counter_1.db").write_bytes(b"xxxx")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(metrics))
     before = webhooks_counted()
-    assert client.get("/metrics").status_code == 500
+    assert answering_client.get("/metrics").status_code == 500
     assert webhooks_counted() == before
 
 
-def test_every_webhook_answer_is_counted_once(client: TestClient) -> None:
+def test_every_webhook_answer_is_counted_once(answering_client: TestClient) -> None:
     before = webhooks_counted()
-    assert client.post("/alerts", json={}).status_code == 401  # refused before the body
-    authorised = {"Authorization": "Bearer t"}
-    assert client.post("/alerts", content=b"{", headers=authorised).status_code == 422
-    assert client.get("/readyz").status_code == 200
+    assert answering_client.post("/alerts", json={}).status_code == 401  # refused before the body
+    authorised = {"Authorization": f"Bearer {TOKEN}"}
+    assert answering_client.post("/alerts", content=b"{", headers=authorised).status_code == 422
+    assert answering_client.get("/readyz").status_code == 200
     assert webhooks_counted() == before + 2
 
 
 def test_readiness_fails_when_a_route_names_a_secret_that_is_not_set(
-    client: TestClient, settings: RouterSettings
+    answering_client: TestClient, settings: RouterSettings
 ) -> None:
     """The routing table pages PagerDuty `booking`; without its routing key every page fails.
     (The start refuses such a table, so the parts the routes get are swapped for the test.)"""
-    app: Any = client.app
+    app: Any = answering_client.app
     parts: Parts = app.state.parts
     unset = settings.model_copy(update={"pagerduty_keys": {}})
     app.dependency_overrides[parts_of] = lambda: replace(parts, settings=unset)
-    answer = client.get("/readyz")
+    answer = answering_client.get("/readyz")
     assert answer.status_code == 503
     assert answer.json()["ready"] is False
     assert "SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING" in answer.json()["checks"]["routing_table"]
