@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 
 from booking_app.settings import load_settings
-
-
-def fresh_metrics_dir() -> None:
-    """Metric files of a previous run must not count (prometheus_client multiprocess mode).
-
-    Done before anything imports `instrumentation.metrics`, which opens its files at import.
-    """
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        shutil.rmtree(directory, ignore_errors=True)
-        Path(directory).mkdir(parents=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +20,6 @@ def main(argv: list[str] | None = None) -> int:
 
         run_worker()
         return 0
-    if args.command == "serve":
-        fresh_metrics_dir()
     from booking_app import schema
 
     schema.wait_for_database(settings)
@@ -44,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "seed":
         print("seeded" if seeded else "the database already has data; nothing seeded")
         return 0
-    # serve: the schema is current and the data seeded; gunicorn takes over this process.
+    # serve: the schema is current and the data seeded; gunicorn takes over this process (its
+    # master empties the multiprocess metrics directory when it starts: gunicorn_hooks.py).
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     argv = [gunicorn, "--config", "python:booking_app.gunicorn_conf"]
     os.execv(gunicorn, argv)  # noqa: S606 - an argv list, no shell

@@ -10,9 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from instrumentation.multiprocess import MULTIPROC_ENV, prepare_multiprocess_dir
 from router.settings import RouterSettings, load_settings
-
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def configure_logging(service: str) -> None:
@@ -34,11 +33,7 @@ def shared_metrics_dir(settings: RouterSettings) -> Path:
         directory = Path(settings.database_url.removeprefix("sqlite:///")).parent / "metrics"
     else:
         directory = Path(tempfile.gettempdir()) / f"soundcheck-router-{settings.port}-metrics"
-    if directory.exists():
-        for stale in directory.glob("*.db"):
-            stale.unlink()
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+    return prepare_multiprocess_dir(directory)
 
 
 def main(argv: list[str]) -> int:
