@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from booking_app import telemetry
+from booking_app import metrics
 from booking_app.redis_store import RedisStore, RedisUnavailable
 
 log = logging.getLogger("booking_app.cache")
@@ -42,9 +42,9 @@ class ReadCache:
         except RedisUnavailable:
             cached = None
         if cached is not None:
-            telemetry.cache_read(name, hit=True)
+            metrics.cache_read(name, hit=True)
             return orjson.loads(cached), True
-        telemetry.cache_read(name, hit=False)
+        metrics.cache_read(name, hit=False)
         value = load()
         if value is not None:
             # Served from the database either way; the next read tries the cache again.

@@ -18,7 +18,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 
-from booking_app import ranking, telemetry, waiting_queue
+from booking_app import metrics, ranking, waiting_queue
 from booking_app.cache import seats_key
 from booking_app.db import utcnow
 from booking_app.models import data_platform_events
@@ -170,6 +170,6 @@ class EventConsumer:
                 )
                 if partition.offset >= 0:
                     lag += max(0, high - partition.offset)
-            telemetry.consumer_lag(self.group, self.topic, lag)
+            metrics.consumer_lag(self.group, self.topic, lag)
         except KafkaException:
             pass

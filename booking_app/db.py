@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 
-from booking_app import telemetry
+from booking_app import metrics
 from booking_app.errors import DatabaseBusy
-from booking_app.observability import instrument_engine
+from booking_app.instrument import instrument_engine
 from booking_app.settings import BookingSettings
 
 
@@ -46,22 +46,22 @@ class Database:
         instrument_engine(self.engine)
         event.listen(self.engine, "checkout", self._on_checkout)
         event.listen(self.engine, "checkin", self._on_checkin)
-        telemetry.db_pool_size(settings.pool_size + settings.pool_max_overflow)
+        metrics.db_pool_size(settings.pool_size + settings.pool_max_overflow)
 
     def _on_checkout(self, *_: object) -> None:
         with self._count_lock:
             self._in_use += 1
-            telemetry.db_pool_in_use(self._in_use)
+            metrics.db_pool_in_use(self._in_use)
 
     def _on_checkin(self, *_: object) -> None:
         with self._count_lock:
             self._in_use -= 1
-            telemetry.db_pool_in_use(self._in_use)
+            metrics.db_pool_in_use(self._in_use)
 
     @contextmanager
     def _admitted(self) -> Iterator[None]:
         if not self._admission.acquire(blocking=False):
-            telemetry.db_pool_exhausted()
+            metrics.db_pool_exhausted()
             raise DatabaseBusy()
         try:
             yield
@@ -75,7 +75,7 @@ class Database:
             try:
                 conn = self.engine.connect()
             except sa_exc.TimeoutError as error:
-                telemetry.db_pool_exhausted()
+                metrics.db_pool_exhausted()
                 raise DatabaseBusy() from error
             with conn, conn.begin():
                 yield conn
@@ -87,7 +87,7 @@ class Database:
             try:
                 conn = self.engine.connect()
             except sa_exc.TimeoutError as error:
-                telemetry.db_pool_exhausted()
+                metrics.db_pool_exhausted()
                 raise DatabaseBusy() from error
             with conn:
                 yield conn

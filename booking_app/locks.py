@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from booking_app import telemetry
+from booking_app import metrics
 from booking_app.redis_store import RedisStore, RedisUnavailable
 
 log = logging.getLogger("booking_app.locks")
@@ -90,14 +90,14 @@ class DistributedLock:
             remaining = max(0.0, (self.timings.wait_ms - waited_ms) / 1000)
             try:
                 with self.local.hold(key, remaining):
-                    telemetry.lock_acquired(key, time.monotonic() - started, "local")
+                    metrics.lock_acquired(key, time.monotonic() - started)
                     yield "local"
             except LockTimeout:
-                telemetry.lock_failed(key, time.monotonic() - started, "timeout")
+                metrics.lock_failed(key, time.monotonic() - started, "timeout")
                 raise
             return
         self.store.leave_degraded_mode()
-        telemetry.lock_acquired(key, time.monotonic() - started, "redis")
+        metrics.lock_acquired(key, time.monotonic() - started)
         log.debug("lock acquired", extra={"event": "distributed_lock.acquired", "lock.key": key})
         try:
             yield "redis"
@@ -125,7 +125,7 @@ class DistributedLock:
             if self.store.set_if_absent(key, owner, self.timings.ttl_ms):
                 return True
             if time.monotonic() + self.timings.retry_ms / 1000 > deadline:
-                telemetry.lock_failed(key, time.monotonic() - started, "timeout")
+                metrics.lock_failed(key, time.monotonic() - started, "timeout")
                 log.warning(
                     "lock not acquired within the wait time",
                     extra={

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exc, func, insert, select, update
 
-from booking_app import points, telemetry, waiting_queue
+from booking_app import metrics, points, waiting_queue
 from booking_app.cache import seats_key
 from booking_app.db import utcnow
 from booking_app.errors import Conflict, InvalidRequest, NotFound, PaymentInProgress
@@ -103,7 +103,7 @@ def pay(
     if isinstance(result, tuple):
         return result
     svc.cache.evict(seats_key(result["scheduleId"]))
-    telemetry.payment_completed(amount)
+    metrics.payment_completed(amount)
     # The user is done once nothing is left to pay: their place goes to the next token at once.
     if _held_count(svc, user_id) == 0:
         waiting_queue.expire_token(svc, token.token)

@@ -20,7 +20,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from booking_app import telemetry
+from booking_app import metrics
 from booking_app.breaker import BreakerOpen, BreakerState, CircuitBreaker
 from booking_app.settings import BookingSettings
 
@@ -109,11 +109,11 @@ class RedisStore:
         self._degraded = False
         self._degraded_entries = 0  # tells the probe that degraded mode was entered again
         self._probing = False
-        telemetry.breaker_state("redis", BreakerState.CLOSED)
-        telemetry.degraded_mode(False)
+        metrics.breaker_state("redis", BreakerState.CLOSED)
+        metrics.degraded_mode(False)
 
     def _state_changed(self, state: BreakerState) -> None:
-        telemetry.breaker_state("redis", state)
+        metrics.breaker_state("redis", state)
         with self._recovery_guard:
             self._breaker_closed = state is BreakerState.CLOSED
             if not self._breaker_closed:
@@ -125,7 +125,7 @@ class RedisStore:
         with self._recovery_guard:
             self._degraded = True
             self._degraded_entries += 1
-            telemetry.degraded_mode(True)
+            metrics.degraded_mode(True)
             self._start_probe()
 
     def leave_degraded_mode(self) -> None:
@@ -133,7 +133,7 @@ class RedisStore:
         with self._recovery_guard:
             if self._degraded:
                 self._degraded = False
-                telemetry.degraded_mode(False)
+                metrics.degraded_mode(False)
 
     def _start_probe(self) -> None:
         """With the guard held: one probe thread per process at most."""
@@ -159,7 +159,7 @@ class RedisStore:
                     continue  # someone fell back while we pinged: look once more
                 if self._degraded:
                     self._degraded = False
-                    telemetry.degraded_mode(False)
+                    metrics.degraded_mode(False)
                 self._probing = False
                 return
 

@@ -16,7 +16,7 @@ import orjson
 from confluent_kafka import KafkaError, Message, Producer
 from sqlalchemy import func, select, update
 
-from booking_app import telemetry
+from booking_app import metrics
 from booking_app.db import utcnow
 from booking_app.models import outbox_events
 from booking_app.services import Services
@@ -70,7 +70,7 @@ class OutboxRelay:
                 .select_from(outbox_events)
                 .where(outbox_events.c.published_at.is_(None))
             ).scalar_one()
-        telemetry.outbox_backlog(int(backlog))
+        metrics.outbox_backlog(int(backlog))
         if not rows:
             return 0
         delivered: list[int] = []
@@ -80,13 +80,13 @@ class OutboxRelay:
             def report(error: KafkaError | None, message: Message) -> None:
                 if error is None:
                     delivered.append(row_id)
-                    telemetry.kafka_produced(topic)
+                    metrics.kafka_produced(topic)
                     log.debug(
                         "event sent",
                         extra={"event": "kafka.message.sent", "messaging.destination.name": topic},
                     )
                     return
-                telemetry.kafka_failed(topic)
+                metrics.kafka_failed(topic)
                 if error.fatal():
                     fatal.append(error)
                 log.warning(

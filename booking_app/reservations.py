@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exc, insert, select, update
 
-from booking_app import telemetry
+from booking_app import metrics
 from booking_app.cache import seats_key
 from booking_app.db import utcnow
 from booking_app.errors import NotFound, SeatBusy, SeatTaken
@@ -49,29 +49,29 @@ def reserve_seat(svc: Services, user_id: str, schedule_id: str, seat_no: int) ->
             .where(seats.c.schedule_id == schedule_id, seats.c.seat_no == seat_no)
         ).first()
     if seat is None:
-        telemetry.reservation_created("not_found")
+        metrics.reservation_created("not_found")
         raise NotFound(
             f"Schedule {schedule_id!r} has no seat {seat_no}. "
             "GET /concerts/schedules/{scheduleId}/seats lists its seats."
         )
     if seat.status != "AVAILABLE":
-        telemetry.reservation_created("seat_taken")
+        metrics.reservation_created("seat_taken")
         raise _taken(schedule_id, seat_no)
     try:
         with svc.lock.hold(f"seat:{seat.id}"), svc.db.transaction() as conn:
             row = _hold_seat(svc, conn, user_id, schedule_id, seat_no, seat.id, seat.concert_id)
     except LockTimeout:
-        telemetry.reservation_created("lock_timeout")
+        metrics.reservation_created("lock_timeout")
         raise SeatBusy(
             f"Seat {seat_no} of schedule {schedule_id!r} is being reserved by someone else "
             "right now. Pick another seat or try again shortly."
         ) from None
     except exc.IntegrityError:
         # Only reachable when two lock holders raced (degraded mode): the database refused.
-        telemetry.reservation_created("seat_taken")
+        metrics.reservation_created("seat_taken")
         raise _taken(schedule_id, seat_no) from None
     svc.cache.evict(seats_key(schedule_id))
-    telemetry.reservation_created("success")
+    metrics.reservation_created("success")
     return reservation_json(row)
 
 
@@ -94,7 +94,7 @@ def _hold_seat(
         select(seats.c.price).where(seats.c.id == seat_id, seats.c.status == "AVAILABLE")
     ).first()
     if row is None:
-        telemetry.reservation_created("seat_taken")
+        metrics.reservation_created("seat_taken")
         raise _taken(schedule_id, seat_no)
     # The seat first: its exclusive row lock queues concurrent holders (degraded mode, one
     # in-process lock per worker) before they touch reservations. Inserting first took a shared

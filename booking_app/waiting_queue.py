@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 
-from booking_app import telemetry
+from booking_app import metrics
 from booking_app.db import utcnow
 from booking_app.errors import Forbidden, NotFound, NotYourToken, TokenAlreadyIssued
 from booking_app.models import queue_state, queue_tokens
@@ -271,13 +271,13 @@ def activate_tokens(
         )
         waiting = _count(conn, WAITING)
         active_now = _count(conn, ACTIVE)
-    telemetry.queue_waiting_tokens(waiting)
-    telemetry.queue_active_tokens(active_now)
+    metrics.queue_waiting_tokens(waiting)
+    metrics.queue_active_tokens(active_now)
     for status, count in expired.items():
         if count:
-            telemetry.tokens_expired(count, status)
+            metrics.tokens_expired(count, status)
     if ids or any(expired.values()):
-        telemetry.tokens_activated(len(ids), trigger)
+        metrics.tokens_activated(len(ids), trigger)
         log.info(
             "queue tokens activated",
             extra={

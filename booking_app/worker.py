@@ -84,7 +84,7 @@ def wait_for_topics(svc: Services, stop: threading.Event) -> None:
 
 
 def run_worker() -> None:
-    from booking_app.observability import setup_process
+    from booking_app.instrument import setup_process
 
     setup_process("booking-worker")
     svc = services()

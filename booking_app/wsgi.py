@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking_app.observability import instrument_app, setup_process
+from booking_app.instrument import instrument_app, setup_process
 from booking_app.web import create_app
 
 SERVICE_NAME = "booking"

@@ -17,11 +17,13 @@ instrumented >= 0.85 x uninstrumented throughput at 100 % sampling).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, g, got_request_exception, request
 from opentelemetry import context, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client.metrics import MetricWrapperBase
 
 from instrumentation.http_requests import QUIET_PATHS, record_request
 from instrumentation.metrics import render_metrics
@@ -32,15 +34,20 @@ _EXCEPTION_KEY = "soundcheck.exception"
 
 
 def instrument_flask(
-    app: Flask, service_name: str | None = None, settings: TelemetrySettings | None = None
+    app: Flask,
+    service_name: str | None = None,
+    settings: TelemetrySettings | None = None,
+    *,
+    service_metrics: Iterable[MetricWrapperBase] = (),
 ) -> Flask:
-    """Trace, count, time and log every request of `app`, and serve `/metrics` (all workers).
+    """Trace, count, time and log every request of `app`, and serve `/metrics` (all workers):
+    the shared metrics and the service's own (`service_metrics`, shown from the first scrape).
 
     With `SOUNDCHECK_INSTRUMENTATION=off` only `/metrics` is added (the benchmark's baseline).
     """
     settings = settings or load_settings()
     if "metrics" not in app.view_functions:
-        app.add_url_rule("/metrics", "metrics", _metrics_view, methods=["GET"])
+        app.add_url_rule("/metrics", "metrics", _metrics_view(tuple(service_metrics)))
     if not settings.enabled:
         return app
     provider = configure_tracing(service_name, settings)
@@ -88,9 +95,14 @@ def instrument_flask(
     return app
 
 
-def _metrics_view() -> Response:
-    body, content_type = render_metrics(accept=request.headers.get("Accept", ""))
-    return Response(body, mimetype=None, content_type=content_type)
+def _metrics_view(service_metrics: tuple[MetricWrapperBase, ...]) -> Callable[[], Response]:
+    def metrics() -> Response:
+        body, content_type = render_metrics(
+            accept=request.headers.get("Accept", ""), service_metrics=service_metrics
+        )
+        return Response(body, mimetype=None, content_type=content_type)
+
+    return metrics
 
 
 def _remember_exception(sender: Any, exception: BaseException, **_: Any) -> None:

@@ -15,7 +15,7 @@ import sqlalchemy
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
-from instrumentation import metrics
+from booking_app import metrics as booking_metrics
 from instrumentation.logs import configure_logging
 from instrumentation.tracing import configure_tracing, instrument_sqlalchemy
 from instrumentation.wsgi import instrument_flask
@@ -30,7 +30,7 @@ instrument_sqlalchemy(engine)
 store = redis.Redis(host="127.0.0.1", port=int(os.environ["TEST_REDIS_PORT"]))
 WORK_SECONDS = float(os.environ.get("TEST_WORK_SECONDS", "0"))
 EXTRA_LOG_LINES = int(os.environ.get("TEST_EXTRA_LOG_LINES", "0"))
-metrics.DB_POOL_SIZE.set(2)  # per worker: the exposed value sums live workers
+booking_metrics.db_pool_size(2)  # per worker: the exposed value sums live workers
 
 app = Flask(SERVICE)
 
@@ -61,4 +61,4 @@ def login() -> ResponseReturnValue:
     return jsonify(ok=True)
 
 
-instrument_flask(app, SERVICE)
+instrument_flask(app, SERVICE, service_metrics=booking_metrics.BOOKING_METRICS)

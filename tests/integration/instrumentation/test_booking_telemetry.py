@@ -11,6 +11,7 @@ import httpx
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
+from booking_app import metrics as booking_metrics
 from instrumentation import metrics
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.booking import drop_database, fresh_database, spawn_booking
@@ -92,7 +93,7 @@ def test_booking_request_trace_logs_and_metrics(
         }
         defined = {
             m._name + "_total" if m._type == "counter" else m._name  # type: ignore[attr-defined]
-            for m in metrics.ALL_METRICS
+            for m in (*metrics.SHARED_METRICS, *booking_metrics.BOOKING_METRICS)
         }
         assert not defined - exposed, f"missing at the booking /metrics: {defined - exposed}"
         assert 'http_requests_total{handler="/concerts",method="GET",status="200"}' in text

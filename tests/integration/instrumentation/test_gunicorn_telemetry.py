@@ -17,6 +17,7 @@ import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from booking_app import metrics as booking_metrics
 from instrumentation import metrics
 from tests.support.polling import eventually
 from tests.support.telemetry_peers import ForwardPeer, ForwardPeerProcess, OtlpPeer
@@ -87,7 +88,7 @@ def test_three_workers_sum_their_counters_and_show_every_o2_metric(shared_app: A
     assert timed - timed_before == 90
     defined = {
         m._name + "_total" if m._type == "counter" else m._name  # type: ignore[attr-defined]
-        for m in metrics.ALL_METRICS
+        for m in (*metrics.SHARED_METRICS, *booking_metrics.BOOKING_METRICS)
     }
     assert not defined - exposed_names(text), f"missing: {sorted(defined - exposed_names(text))}"
     assert sample(text, "db_pool_size") == 3 * 2  # livesum over the three workers

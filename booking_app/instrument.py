@@ -1,10 +1,13 @@
-"""Hooks into `instrumentation/` (the one place that knows OTel, Prometheus and logging)."""
+"""Connects this service to `instrumentation/`: logs and tracing for each process, request spans
+and `/metrics` for the Flask app, SQL spans for the engine. The metrics themselves are in
+`metrics.py`."""
 
 from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import Engine
 
+from booking_app.metrics import BOOKING_METRICS
 from instrumentation.logs import configure_logging
 from instrumentation.tracing import configure_tracing, instrument_sqlalchemy
 from instrumentation.wsgi import instrument_flask
@@ -17,7 +20,7 @@ def setup_process(service_name: str) -> None:
 
 
 def instrument_app(app: Flask, service_name: str) -> None:
-    instrument_flask(app, service_name)
+    instrument_flask(app, service_name, service_metrics=BOOKING_METRICS)
 
 
 def instrument_engine(engine: Engine) -> None:
