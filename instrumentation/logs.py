@@ -1,10 +1,9 @@
 """Structured logs (SPEC O3): ECS JSON lines on stdout and shipped over the forward protocol.
 
-`configure_logging(service_name)` once at process start. Then log as usual, naming the plan's
-event in `extra`:
+`configure_logging(service_name)` once at process start. Then log as usual: the message a
+sentence, the plan's event name in `extra` (one convention for every service):
 
     log.info("seat reserved", extra={"event": "reservation.created", "reservation.id": 7})
-    log_event(log, logging.WARNING, "distributed_lock.acquisition_failed", key="seat:9")
 
 Every line carries `trace.id`/`span.id` of the span active when it was logged (none outside a
 span), `event.action` = the event name, `service.name`, `log.level`. Secrets never reach a handler
@@ -14,7 +13,6 @@ span), `event.action` = the event name, `service.name`, `log.level`. Secrets nev
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import threading
 from collections.abc import Callable
@@ -40,26 +38,9 @@ _STANDARD_ATTRIBUTES = frozenset(
     | {"message", "asctime", "taskName", "trace_id", "span_id", "redacted", "ecs_document"}
 )
 _LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
-# An event name as the plan writes them (`distributed_lock.acquisition_failed`), not a sentence.
-_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
 _MARKER = "_soundcheck_instrumentation"
 
-__all__ = ["LoggingSetup", "configure_logging", "log_event", "register_secret"]
-
-
-def log_event(
-    logger: logging.Logger,
-    level: int,
-    event: str,
-    message: str | None = None,
-    *,
-    exc_info: bool = False,
-    **fields: Any,
-) -> None:
-    """Log one of the plan's events with its fields (`log_event(log, INFO, "kafka.message.sent",
-    topic="payments")`). The message defaults to the event name."""
-    if logger.isEnabledFor(level):
-        logger.log(level, message or event, extra={"event": event, **fields}, exc_info=exc_info)
+__all__ = ["LoggingSetup", "configure_logging", "register_secret"]
 
 
 # --- record creation: trace ids and message redaction for every handler ---------------------
@@ -165,10 +146,6 @@ class EcsDocuments:
                 document["event.action"] = value
             else:
                 document[name] = value
-        if "event.action" not in document and _EVENT_NAME.fullmatch(document["message"]):
-            # One convention for every service: a line logged as `log.info("worker.started")`
-            # still has its event name where the saved searches look for it.
-            document["event.action"] = document["message"]
         if record.exc_info and record.exc_info[0] is not None:
             document["error.type"] = record.exc_info[0].__name__
             document["error.message"] = redact_text(str(record.exc_info[1]))

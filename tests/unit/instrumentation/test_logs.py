@@ -8,7 +8,7 @@ import logging
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
-from instrumentation.logs import LoggingSetup, log_event
+from instrumentation.logs import LoggingSetup
 from tests.support.telemetry_setup import configure, telemetry_settings
 
 
@@ -25,8 +25,9 @@ def test_every_line_is_ecs_json_with_service_level_and_event(
         "tokens activated",
         extra={"event": "queue.tokens.activated", "activatedCount": 5, "remainingWaiting": 150},
     )
-    log_event(
-        log, logging.WARNING, "distributed_lock.acquisition_failed", key="seat:9", waitMs=2000
+    log.warning(
+        "lock not acquired within the wait time",
+        extra={"event": "distributed_lock.acquisition_failed", "key": "seat:9", "waitMs": 2000},
     )
 
     first, second = lines(capsys.readouterr().out)
@@ -39,21 +40,24 @@ def test_every_line_is_ecs_json_with_service_level_and_event(
     assert str(first["@timestamp"]).endswith("Z")
     assert second["log.level"] == "WARN"
     assert second["event.action"] == "distributed_lock.acquisition_failed"
-    assert second["message"] == "distributed_lock.acquisition_failed"
+    assert second["message"] == "lock not acquired within the wait time"
     assert second["key"] == "seat:9"
 
 
-def test_a_line_logged_as_an_event_name_still_has_it_in_event_action(
+def test_only_the_event_field_sets_event_action(
     capsys: pytest.CaptureFixture[str], logging_to: list[LoggingSetup]
 ) -> None:
+    """A message is a sentence, never read as an event name (the convention every service's log
+    calls follow: test_log_convention.py)."""
     configure(logging_to, "router", telemetry_settings())
     log = logging.getLogger("router.worker")
     log.info("worker.leases_released")
-    log.info("Released 3 deliveries. A sentence is not an event name.")
+    log.info("Released 3 leases.", extra={"event": "worker.leases_released"})
 
-    named, sentence = lines(capsys.readouterr().out)
+    bare, named = lines(capsys.readouterr().out)
+    assert "event.action" not in bare
     assert named["event.action"] == "worker.leases_released"
-    assert "event.action" not in sentence
+    assert named["message"] == "Released 3 leases."
 
 
 def test_lines_logged_inside_a_span_carry_its_trace_and_span_ids(
