@@ -11,9 +11,6 @@ class ApiError(Exception):
         super().__init__(message)
         self.message = message
 
-    def body(self) -> dict[str, str]:
-        return {"error": self.code, "message": self.message}
-
 
 class InvalidRequest(ApiError):
     status = 400

@@ -76,6 +76,9 @@ queue_state = Table(
     Column("last_activation_at", DATETIME(fsp=6)),
 )
 
+# A reservation's status (`reservations.status`).
+HELD, CONFIRMED, EXPIRED = "HELD", "CONFIRMED", "EXPIRED"
+
 reservations = Table(
     "reservations",
     metadata,

@@ -17,7 +17,7 @@ from booking_app.cache import seats_key
 from booking_app.db import utcnow
 from booking_app.errors import Conflict, InvalidRequest, NotFound, PaymentInProgress
 from booking_app.locks import LockTimeout
-from booking_app.models import payments, reservations, seats
+from booking_app.models import CONFIRMED, HELD, payments, reservations, seats
 from booking_app.outbox import PAYMENT_COMPLETED, add_event
 from booking_app.services import Services
 
@@ -127,7 +127,7 @@ def _held_count(svc: Services, user_id: str) -> int:
             conn.execute(
                 select(func.count())
                 .select_from(reservations)
-                .where(reservations.c.user_id == user_id, reservations.c.status == "HELD")
+                .where(reservations.c.user_id == user_id, reservations.c.status == HELD)
             ).scalar_one()
         )
 
@@ -150,13 +150,13 @@ def _pay_locked(
     if reservation is None:
         raise NotFound(f"There is no reservation {reservation_id} to pay.")
     waiting_queue.ensure_owner(token, reservation.user_id, f"paying reservation {reservation_id}")
-    if reservation.status == "CONFIRMED":
+    if reservation.status == CONFIRMED:
         # Our first look (a consistent read) predates that payment; a fresh transaction sees it.
         raise ConfirmedMeanwhile(
             f"Reservation {reservation_id} is CONFIRMED and can no longer be paid. "
             "Reserve the seat again."
         )
-    if reservation.status != "HELD":
+    if reservation.status != HELD:
         raise Conflict(
             f"Reservation {reservation_id} is {reservation.status} and can no longer be paid. "
             "Reserve the seat again."
@@ -182,7 +182,7 @@ def _pay_locked(
         )
     ).lastrowid
     conn.execute(
-        update(reservations).where(reservations.c.id == reservation_id).values(status="CONFIRMED")
+        update(reservations).where(reservations.c.id == reservation_id).values(status=CONFIRMED)
     )
     conn.execute(update(seats).where(seats.c.id == reservation.seat_id).values(status="SOLD"))
     add_event(

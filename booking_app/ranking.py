@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from booking_app.models import concerts, reservations
+from booking_app.models import CONFIRMED, concerts, reservations
 from booking_app.redis_store import RedisUnavailable
 from booking_app.services import Services
 
@@ -43,7 +43,7 @@ def _from_database(svc: Services, limit: int) -> list[tuple[str, float]]:
     with svc.db.transaction() as conn:
         rows = conn.execute(
             select(reservations.c.concert_id, func.count().label("n"))
-            .where(reservations.c.status == "CONFIRMED")
+            .where(reservations.c.status == CONFIRMED)
             .group_by(reservations.c.concert_id)
             .order_by(func.count().desc(), reservations.c.concert_id)
             .limit(limit)

@@ -19,13 +19,11 @@ from booking_app.cache import seats_key
 from booking_app.db import utcnow
 from booking_app.errors import NotFound, SeatBusy, SeatTaken
 from booking_app.locks import LockTimeout
-from booking_app.models import reservations, schedules, seats
+from booking_app.models import EXPIRED, HELD, reservations, schedules, seats
 from booking_app.outbox import RESERVATION_CREATED, RESERVATION_EXPIRED, add_event
 from booking_app.services import Services
 
 log = logging.getLogger("booking_app.reservations")
-
-HELD, CONFIRMED, EXPIRED = "HELD", "CONFIRMED", "EXPIRED"
 
 
 def reservation_json(row: Any) -> dict[str, Any]:

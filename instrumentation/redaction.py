@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -148,7 +148,3 @@ def redact_value(name: str, value: Any) -> Any:
     if isinstance(value, int | float | bool) or value is None:
         return value
     return redact_text(str(value))
-
-
-def redact_fields(fields: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    return {name: redact_value(name, value) for name, value in fields}

@@ -128,16 +128,6 @@ def configure_tracing(
         return provider
 
 
-def tracing_enabled() -> bool:
-    return _provider is not None
-
-
-def shutdown_tracing() -> None:
-    """Export what is still queued (call at process exit; the SDK also does it at exit)."""
-    if _provider is not None:
-        _provider.force_flush()
-
-
 def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
 
