@@ -1,455 +1,230 @@
-"""The OpenAPI 3.0 document of every endpoint, served at `/openapi.json`.
+"""The OpenAPI 3.1 document, served at `/openapi.json`, generated so it cannot drift from the code.
 
-Written by hand, as data: Flask has no schema of its own, and generating one would mean a second
-validation framework (marshmallow or pydantic models via flask-smorest/spectree) beside the small
-validators the handlers use. A unit test keeps this document and the Flask routes in step, and
-schemathesis checks the real answers against it.
+Paths and methods come from the Flask URL map; each handler declares its `Operation` next to its
+route (`@documented`); request bodies and query parameters are the pydantic models the handlers
+validate with (`validation.py`), answers the models in `answers.py`, both through pydantic's JSON
+schema as the router's FastAPI does. A route without an `Operation` is left out, as the
+instrumentation's `/metrics` is; a unit test checks that every booking route has one.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-ID = {"type": "string", "pattern": "^[A-Za-z0-9_.:@-]{1,64}$", "example": "user_1"}
-POSITIVE_BIGINT = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
-ERROR = {"$ref": "#/components/schemas/Error"}
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, TypeAdapter
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from booking_app import validation
+from booking_app.answers import Error
+from booking_app.errors import ApiError, BodyTooLarge, Unauthorized
+from booking_app.validation import BigintId, ResourceId
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+# `<converter:name>` in a Flask rule; no converter is a path segment, which names a resource.
+RULE_ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
+PATH_SCHEMAS = {
+    "": TypeAdapter(ResourceId).json_schema(),
+    "int": TypeAdapter(BigintId).json_schema(),
+}
+ERROR_TEXTS = {
+    400: "the request is malformed; the message names the field and the rule",
+    401: "the admin token is missing or wrong",
+    402: "not enough points",
+    403: "no queue token, an unknown or expired one, another user's, or (to reserve or "
+    "pay) one that is not ACTIVE",
+    404: "no such resource",
+    409: "conflict: the seat is taken, the reservation cannot be paid, or the user already "
+    "holds a live queue token",
+    413: "the request body is larger than the service accepts (BOOKING_MAX_BODY_BYTES, "
+    "1 MiB by default)",
+    # The gunicorn worker answers these two before Flask sees the request (gunicorn_worker.py).
+    414: "the request line (the path and query) is longer than gunicorn's limit_request_line",
+    431: "too many header fields, or one too large (gunicorn's limit_request_fields and "
+    "limit_request_field_size)",
+    503: "a dependency is unavailable or the database pool is exhausted; retry",
+}
+# What every request may get, whatever its handler: gunicorn refuses it before Flask.
+SERVER_REFUSALS = (414, 431)
+
+View = Callable[..., ResponseReturnValue]
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+@dataclass(frozen=True)
+class Header:
+    name: str
+    description: str
+    required: bool = True
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    texts = {
-        400: "the request is malformed; the message names the field",
-        401: "the admin token is missing or wrong",
-        402: "not enough points",
-        403: "no queue token, an unknown or expired one, another user's, or (to reserve or "
-        "pay) one that is not ACTIVE",
-        404: "no such resource",
-        409: "conflict: the seat is taken, the reservation cannot be paid, or the user already "
-        "holds a live queue token",
-        413: "the request body is larger than the service accepts (BOOKING_MAX_BODY_BYTES, "
-        "1 MiB by default)",
-        503: "a dependency is unavailable or the database pool is exhausted; retry",
-    }
-    return {str(s): _json(ERROR, texts[s]) for s in (*statuses, 503)}
+@dataclass(frozen=True)
+class Answer:
+    """A successful answer: its status, its body's model and the headers it sets."""
+
+    status: int
+    model: type[BaseModel]
+    description: str
+    headers: tuple[Header, ...] = ()
 
 
-def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    schema["required"] = required if required is not None else list(properties)
-    return schema
+@dataclass(frozen=True)
+class Operation:
+    """What a handler takes and answers; the errors are the `ApiError`s its code raises. Hooks
+    that run before it add theirs: 413 for a body (body_limit.py), 401 for the admin token."""
+
+    summary: str
+    answers: tuple[Answer, ...]
+    errors: tuple[type[ApiError], ...] = ()
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    headers: tuple[Header, ...] = ()
+    admin: bool = False
+
+    def error_statuses(self) -> set[int]:
+        statuses = {error.status for error in self.errors} | set(SERVER_REFUSALS)
+        if self.body is not None:
+            statuses.add(BodyTooLarge.status)
+        if self.admin:
+            statuses.add(Unauthorized.status)
+        return statuses - {answer.status for answer in self.answers}
+
+    def models(self) -> set[tuple[type[BaseModel], JsonSchemaMode]]:
+        models: set[tuple[type[BaseModel], JsonSchemaMode]] = {
+            (answer.model, "serialization") for answer in self.answers
+        }
+        if self.body is not None:
+            models.add((self.body, "validation"))
+        return models
 
 
-def _path(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": schema}
+OPERATIONS: dict[Callable[..., Any], Operation] = {}
 
 
-def _header(name: str, required: bool, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+def documented(operation: Operation) -> Callable[[View], View]:
+    """Attach `operation` to a Flask view (the document reads it through the URL map), and hand
+    the view its body and query as `body=` and `query=`, parsed with the very models the
+    document shows: a handler cannot validate one shape and document another."""
+
+    def attach(view: View) -> View:
+        @functools.wraps(view)
+        def parse_then_run(**path_values: Any) -> ResponseReturnValue:
+            if operation.body is not None:
+                path_values["body"] = validation.body(request, operation.body)
+            if operation.query is not None:
+                path_values["query"] = validation.query(request, operation.query)
+            return view(**path_values)
+
+        OPERATIONS[parse_then_run] = operation
+        return parse_then_run
+
+    return attach
+
+
+def operation_of(app: Flask, endpoint: str) -> Operation | None:
+    return OPERATIONS.get(app.view_functions[endpoint])
+
+
+def openapi_path(rule: str) -> str:
+    """`/users/<user_id>/points` as `/users/{userId}/points`."""
+    return RULE_ARGUMENT.sub(lambda match: "{" + to_camel(match[2]) + "}", rule)
+
+
+def _content(schema: Mapping[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _header_parameter(header: Header) -> dict[str, Any]:
     return {
-        "name": name,
+        "name": header.name,
         "in": "header",
-        "required": required,
-        "schema": schema or {"type": "string"},
+        "required": header.required,
+        "description": header.description,
+        "schema": header.schema,
     }
 
 
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema()
+    return [
+        {"name": name, "in": "query", "required": name in schema.get("required", ()), "schema": s}
+        for name, s in schema["properties"].items()
+    ]
 
 
-def _token(purpose: str) -> dict[str, Any]:
-    """X-Queue-Token: the caller's identity (B12)."""
-    return {**_header("X-Queue-Token", True), "description": purpose}
+def _operation(rule: str, operation: Operation, refs: Mapping[Any, Any]) -> dict[str, Any]:
+    parameters = [
+        {"name": to_camel(name), "in": "path", "required": True, "schema": PATH_SCHEMAS[converter]}
+        for converter, name in RULE_ARGUMENT.findall(rule)
+    ]
+    if operation.query is not None:
+        parameters += _query_parameters(operation.query)
+    parameters += [_header_parameter(header) for header in operation.headers]
+    responses: dict[str, Any] = {}
+    for answer in operation.answers:
+        responses[str(answer.status)] = {
+            "description": answer.description,
+            "content": _content(refs[answer.model, "serialization"]),
+        }
+        if answer.headers:
+            responses[str(answer.status)]["headers"] = {
+                header.name: {"description": header.description, "schema": header.schema}
+                for header in answer.headers
+            }
+    for status in sorted(operation.error_statuses()):
+        responses[str(status)] = {
+            "description": ERROR_TEXTS[status],
+            "content": _content(refs[Error, "serialization"]),
+        }
+    document: dict[str, Any] = {"summary": operation.summary, "responses": responses}
+    if parameters:
+        document["parameters"] = parameters
+    if operation.body is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": _content(refs[operation.body, "validation"]),
+        }
+    if operation.admin:
+        document["security"] = [{"adminToken": []}]
+    return document
 
 
-# gunicorn itself refuses a request line over its limit, before the app (and in HTML).
-TOO_LONG = {
-    "description": "the query string is longer than the server accepts",
-    "content": {"text/html": {"schema": {"type": "string"}}},
-}
-CACHE_HEADER = {
-    "X-Cache-Hit": {
-        "description": "whether Redis answered",
-        "schema": {"type": "string", "enum": ["true", "false"]},
-    }
-}
-TOKEN_OF_USER = _token("a live (WAITING or ACTIVE) queue token of the user the data belongs to")
-ACTIVE_TOKEN = _token("the user's ACTIVE queue token")
-DATE_TIME = {"type": "string", "format": "date-time"}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _object({"error": {"type": "string"}, "message": {"type": "string"}}),
-    "Token": _object(
-        {
-            "tokenValue": {"type": "string"},
-            "status": {"type": "string", "enum": ["WAITING", "ACTIVE", "EXPIRED"]},
-            "position": {"type": "integer", "minimum": 0},
-        }
-    ),
-    "Schedule": _object(
-        {"scheduleId": ID, "concertId": ID, "startsAt": DATE_TIME, "venue": {"type": "string"}}
-    ),
-    "Seat": _object(
-        {
-            "seatNo": {"type": "integer"},
-            "price": {"type": "integer"},
-            "status": {"type": "string", "enum": ["AVAILABLE", "HELD", "SOLD"]},
-        }
-    ),
-    "Reservation": _object(
-        {
-            "reservationId": POSITIVE_BIGINT,
-            "userId": ID,
-            "concertId": ID,
-            "scheduleId": ID,
-            "seatNo": {"type": "integer"},
-            "price": {"type": "integer"},
-            "status": {"type": "string", "enum": ["HELD", "CONFIRMED", "EXPIRED"]},
-            "expiresAt": DATE_TIME,
-        }
-    ),
-    "Payment": _object(
-        {
-            "paymentId": POSITIVE_BIGINT,
-            "reservationId": POSITIVE_BIGINT,
-            "userId": ID,
-            "amount": {"type": "integer"},
-            "status": {"type": "string", "enum": ["SUCCESS"]},
-            "seatNo": {"type": "integer"},
-            "scheduleId": ID,
-            "paidAt": DATE_TIME,
-        }
-    ),
-    "Points": _object({"userId": ID, "balance": {"type": "integer", "minimum": 0}}),
-    "Dependency": {
-        "type": "object",
-        "properties": {"status": {"type": "string"}},
-        "required": ["status"],
-    },
-}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-PATHS: dict[str, Any] = {
-    "/health": {
-        "get": {
-            "summary": "Liveness: the process answers",
-            "responses": {"200": _json(_object({"status": {"type": "string"}}), "alive")},
-        }
-    },
-    "/ready": {
-        "get": {
-            "summary": "Readiness, naming each dependency's state",
-            "responses": {
-                code: _json(
-                    _object(
-                        {
-                            "status": {
-                                "type": "string",
-                                "enum": ["ready", "degraded", "unavailable"],
-                            },
-                            "dependencies": {
-                                "type": "object",
-                                "additionalProperties": _ref("Dependency"),
-                            },
-                            "checkedInSeconds": {"type": "number"},
-                        }
-                    ),
-                    text,
-                )
-                for code, text in (("200", "ready (maybe degraded)"), ("503", "not ready"))
-            },
-        }
-    },
-    "/openapi.json": {
-        "get": {
-            "summary": "This document",
-            "responses": {"200": _json({"type": "object"}, "the OpenAPI document")},
-        }
-    },
-    "/queue/token": {
-        "post": {
-            "summary": "Get a queue token: the user's identity, given once (409 while the "
-            "user holds a live one)",
-            "requestBody": _body(_object({"userId": ID})),
-            "responses": {"201": _json(_ref("Token"), "the token"), **_errors(400, 409, 413)},
-        }
-    },
-    "/queue/status": {
-        "get": {
-            "summary": "A token's status and place in the queue; polling keeps a WAITING "
-            "token alive (it expires BOOKING_WAITING_TOKEN_TTL_SECONDS after its last poll)",
-            "parameters": [_token("the token to look at")],
-            "responses": {
-                "200": _json(
-                    _object(
-                        {
-                            "status": {"type": "string", "enum": ["WAITING", "ACTIVE", "EXPIRED"]},
-                            "position": {"type": "integer", "minimum": 0},
-                        }
-                    ),
-                    "status",
-                ),
-                **_errors(400, 404),
-            },
-        }
-    },
-    "/concerts": {
-        "get": {
-            "summary": "All concerts (cached)",
-            "responses": {
-                "200": {
-                    **_json(
-                        _object(
-                            {
-                                "concerts": {
-                                    "type": "array",
-                                    "items": _object(
-                                        {
-                                            "concertId": ID,
-                                            "title": {"type": "string"},
-                                            "artist": {"type": "string"},
-                                        }
-                                    ),
-                                }
-                            }
-                        ),
-                        "concerts",
-                    ),
-                    "headers": CACHE_HEADER,
-                },
-                **_errors(),
-            },
-        }
-    },
-    "/concerts/ranking": {
-        "get": {
-            "summary": "Concerts by confirmed bookings (Redis; the database while Redis is down)",
-            "parameters": [
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-                }
-            ],
-            "responses": {
-                "200": _json(
-                    _object(
-                        {
-                            "source": {"type": "string", "enum": ["redis", "database"]},
-                            "ranking": {
-                                "type": "array",
-                                "items": _object(
-                                    {
-                                        "rank": {"type": "integer"},
-                                        "concertId": {"type": "string"},
-                                        "title": {"type": "string"},
-                                        "bookings": {"type": "integer"},
-                                    }
-                                ),
-                            },
-                        }
-                    ),
-                    "the ranking",
-                ),
-                **_errors(400),
-                "414": TOO_LONG,
-            },
-        }
-    },
-    "/concerts/{concertId}/schedules": {
-        "get": {
-            "summary": "A concert's schedules (cached)",
-            "parameters": [_path("concertId", {"type": "string"})],
-            "responses": {
-                "200": {
-                    **_json(
-                        _object(
-                            {
-                                "concertId": ID,
-                                "schedules": {"type": "array", "items": _ref("Schedule")},
-                            }
-                        ),
-                        "schedules",
-                    ),
-                    "headers": CACHE_HEADER,
-                },
-                **_errors(404),
-            },
-        }
-    },
-    "/concerts/schedules/{scheduleId}/seats": {
-        "get": {
-            "summary": "A schedule's seats (cached)",
-            "parameters": [_path("scheduleId", {"type": "string"})],
-            "responses": {
-                "200": {
-                    **_json(
-                        {
-                            "allOf": [
-                                _ref("Schedule"),
-                                _object({"seats": {"type": "array", "items": _ref("Seat")}}),
-                            ]
-                        },
-                        "the schedule and its seats",
-                    ),
-                    "headers": CACHE_HEADER,
-                },
-                **_errors(404),
-            },
-        }
-    },
-    "/reservations": {
-        "post": {
-            "summary": "Reserve a seat (needs the user's ACTIVE queue token)",
-            "parameters": [ACTIVE_TOKEN],
-            "requestBody": _body(
-                _object(
-                    {
-                        "userId": ID,
-                        "scheduleId": ID,
-                        "seatNo": {"type": "integer", "minimum": 1, "maximum": 100000},
-                    }
-                )
-            ),
-            "responses": {
-                "201": _json(_ref("Reservation"), "the seat is held for you"),
-                **_errors(400, 403, 404, 409, 413),
-            },
-        }
-    },
-    "/reservations/{reservationId}": {
-        "get": {
-            "summary": "One reservation (needs its user's token)",
-            "parameters": [
-                _path("reservationId", {"type": "integer", "minimum": 1}),
-                TOKEN_OF_USER,
-            ],
-            "responses": {
-                "200": _json(_ref("Reservation"), "the reservation"),
-                **_errors(403, 404),
-            },
-        }
-    },
-    "/users/{userId}/points": {
-        "get": {
-            "summary": "A user's point balance (needs that user's token)",
-            "parameters": [_path("userId", ID), TOKEN_OF_USER],
-            "responses": {"200": _json(_ref("Points"), "the balance"), **_errors(403, 404)},
-        }
-    },
-    "/users/{userId}/points/charge": {
-        "post": {
-            "summary": "Add points (needs that user's token)",
-            "parameters": [_path("userId", ID), TOKEN_OF_USER],
-            "requestBody": _body(
-                _object({"amount": {"type": "integer", "minimum": 1, "maximum": 100_000_000}})
-            ),
-            "responses": {
-                "200": _json(_ref("Points"), "the new balance"),
-                **_errors(400, 403, 404, 413),
-            },
-        }
-    },
-    "/payments": {
-        "post": {
-            "summary": "Pay a reservation with points (needs its user's ACTIVE token; a retry "
-            "takes the same token in any state); retries never charge twice",
-            "parameters": [
-                _token("the reservation's user's queue token"),
-                _header("Idempotency-Key", False, {"type": "string", "pattern": ID["pattern"]}),
-            ],
-            "requestBody": _body(
-                _object(
-                    {
-                        "reservationId": POSITIVE_BIGINT,
-                        "amount": {"type": "integer", "minimum": 1, "maximum": 100_000_000},
-                    }
-                )
-            ),
-            "responses": {
-                "201": {
-                    **_json(_ref("Payment"), "paid (or the replay of the same payment)"),
-                    "headers": {
-                        "Idempotent-Replayed": {
-                            "schema": {"type": "string", "enum": ["true", "false"]}
-                        }
-                    },
-                },
-                **_errors(400, 402, 403, 404, 409, 413),
-            },
-        }
-    },
-    "/admin/schedules/{scheduleId}": {
-        "patch": {
-            "summary": "Change a schedule; evicts its cached reads",
-            "security": [{"adminToken": []}],
-            "parameters": [_path("scheduleId", {"type": "string"})],
-            "requestBody": _body(
-                _object(
-                    {
-                        "venue": {"type": "string", "minLength": 1, "maxLength": 200},
-                        "startsAt": DATE_TIME,
-                    },
-                    required=[],
-                )
-            ),
-            "responses": {
-                "200": _json(_ref("Schedule"), "the schedule"),
-                **_errors(400, 401, 404, 413),
-            },
-        }
-    },
-    "/admin/schedules/{scheduleId}/seats/{seatNo}": {
-        "patch": {
-            "summary": "Change a seat's price; evicts the cached seat list",
-            "security": [{"adminToken": []}],
-            "parameters": [
-                _path("scheduleId", {"type": "string"}),
-                _path("seatNo", {"type": "integer", "minimum": 1}),
-            ],
-            "requestBody": _body(
-                _object({"price": {"type": "integer", "minimum": 1, "maximum": 100_000_000}})
-            ),
-            "responses": {
-                "200": _json(
-                    _object(
-                        {
-                            "scheduleId": ID,
-                            "seatNo": {"type": "integer"},
-                            "price": {"type": "integer"},
-                            "status": {"type": "string"},
-                        }
-                    ),
-                    "the seat",
-                ),
-                **_errors(400, 401, 404, 413),
-            },
-        }
-    },
-}
-
-
-def openapi_document() -> dict[str, Any]:
+def openapi_document(app: Flask) -> dict[str, Any]:
+    documented_rules = [
+        (rule, operation)
+        for rule in app.url_map.iter_rules()
+        if (operation := operation_of(app, rule.endpoint)) is not None
+    ]
+    error: tuple[type[BaseModel], JsonSchemaMode] = (Error, "serialization")
+    models = {error}.union(*(operation.models() for _, operation in documented_rules))
+    refs, schemas = models_json_schema(
+        sorted(models, key=lambda model: (model[0].__name__, model[1])), ref_template=REF_TEMPLATE
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for rule, operation in documented_rules:
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(openapi_path(rule.rule), {})[method.lower()] = _operation(
+                rule.rule, operation, refs
+            )
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "Soundcheck booking service",
             "version": "1.0.0",
             "description": "Concert booking: queue, concerts, reservations, points, "
-            "payments, ranking (SPEC B1-B12). The queue token (X-Queue-Token) is the caller's "
-            "identity: a user's data, reservations, payments and point charges need that "
-            "user's own token. Request bodies above 1 MiB (BOOKING_MAX_BODY_BYTES) get 413.",
+            "payments, ranking (docs/requirements.md, B1-B12). The queue token (X-Queue-Token) "
+            "is the caller's identity: a user's data, reservations, payments and point charges "
+            "need that user's own token.",
         },
-        "paths": PATHS,
+        "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas.get("$defs", {}),
             "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
         },
     }
