@@ -1,4 +1,4 @@
-"""Keeps tokens, passwords and routing keys out of every log record (SPEC O3, issue 3).
+"""Keeps tokens, passwords and routing keys out of every log record (SPEC O3).
 
 Three layers, because one is never enough: field names that mean "secret" have their values
 replaced; patterns that carry a secret in free text (`password=…`, `Bearer …`, `user:pass@` in

@@ -161,7 +161,7 @@ def instrument_sqlalchemy(engine: Engine) -> None:
     an on-call engineer reads (system, database, operation, statement). Not OpenTelemetry's
     SQLAlchemy instrumentation: it spent ~180 µs of CPU per statement on this machine (cursor
     and statement introspection), this ~40 µs, and the booking service runs 4-5 statements
-    per request (issue 3's benchmark goal: instrumented >= 0.85 x uninstrumented).
+    per request (the instrumentation's cost goal: instrumented >= 0.85 x uninstrumented).
     """
     if _provider is None or engine in _instrumented_engines:
         return

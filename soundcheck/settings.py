@@ -94,7 +94,7 @@ class StackSettings(StrictSettings):
         "unindexed bytes the pipeline holds before back-pressure",
     )
 
-    # Exporters Prometheus scrapes (issue 6); the JMX agent runs inside the Kafka JVM.
+    # Exporters Prometheus scrapes for the alerts (A1); the JMX agent runs inside the Kafka JVM.
     redis_exporter_port: int = 9121
     mysqld_exporter_port: int = 9104
     mysqld_exporter_user: str = "exporter"

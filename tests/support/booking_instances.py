@@ -142,7 +142,7 @@ class BookingInstance:
         """After a Redis outage: every process's breaker closed and degraded mode left (the
         gauges are the maximum over processes). /ready answering "up" speaks for one worker
         only; a later test meeting another worker still degraded would race on in-process
-        locks (issue 11 item 21)."""
+        locks and could double-book."""
         eventually(
             lambda: (
                 self.metric('circuit_breaker_state{breaker="redis"}') == 0.0

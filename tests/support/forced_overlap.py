@@ -1,4 +1,4 @@
-"""Forcing a race instead of hoping for one (issue 11 item 20).
+"""Forcing a race instead of hoping for one: a race that happens only by chance passes by chance.
 
 The test holds, in its own transaction, the row every contender's transaction must lock (a
 seat, a reservation). Whoever gets past the service's locks then waits inside the database,

@@ -82,8 +82,8 @@ def test_with_redis_down_a_payment_retried_on_several_workers_at_once_is_charged
 ) -> None:
     """Each worker holds only its own in-process lock, so retries of one payment reach the
     database together. The later ones find the reservation CONFIRMED under its row lock; they
-    were answered 409 "can no longer be paid" (issue 11 item 21: a retry that is told its
-    payment failed), and must get the payment back as a replay."""
+    were answered 409 "can no longer be paid" (a retry told its payment failed when it had
+    succeeded), and must get the payment back as a replay."""
     user = "degraded-payer"
     with booking.client() as client:
         token = booking.active_token(client, user)

@@ -1,4 +1,4 @@
-"""B8 / issue 11 item 4: once Redis is back, every process of the service closes its breaker and
+"""B8: once Redis is back, every process of the service closes its breaker and
 leaves degraded mode by itself, with no traffic at all, and DegradedModeActive and
 CircuitBreakerOpen resolve in the real Prometheus within two breaker reset intervals.
 

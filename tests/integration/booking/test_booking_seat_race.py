@@ -1,4 +1,4 @@
-"""B3/B8, issue 11 item 20: each seat guard on its own, with the race forced rather than hoped for.
+"""B3/B8: each seat guard on its own, with the race forced rather than hoped for.
 
 Concurrent requests overlap only by chance; here they always do (`forced_overlap.py`: the test
 holds the seat's row while the contenders arrive and counts those waiting inside the database).

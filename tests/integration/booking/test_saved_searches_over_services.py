@@ -1,5 +1,5 @@
-"""Every Kibana saved search finds the real events of each service that should match it (issue 11
-item 5): a booking service and a router, both shipping through the stack's pipeline into its
+"""Every Kibana saved search finds the real events of each service that should match it (O5): a
+booking service and a router, both shipping through the stack's pipeline into its
 Elasticsearch, logging by one convention (event name in `event.action`, message a sentence)."""
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ def test_no_secret_reaches_gunicorn_stdout_or_the_log_receiver(
 def test_killed_log_receiver_keeps_p95_within_20_percent_and_counts_every_drop(
     start_app: StartApp,
 ) -> None:
-    """Issue 3's ratio test: the same bursts with the receiver up and killed, same run.
+    """Shipping never slows a request (O3): the same bursts, receiver up and killed, same run.
 
     Short rounds alternate (up, killed, killed, up, up, killed, ...) so that load from anything
     else on the machine falls on both sides alike; each side's p95 is over all its rounds. One

@@ -1,5 +1,6 @@
-"""Big and heavy groups through the stack's own Alertmanager and router (issue 11 item 2, 13 and
-the e-mail grouping): nothing is refused for its size, and what is left out is said."""
+"""Big and heavy groups through the stack's own Alertmanager and router (huge groups, long
+annotations and the e-mail grouping): nothing is refused for its size, and what is left out is
+said."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Hostile and huge alerts through each notifier, against the sandbox that keeps the real limits:
 URLs from alerts are validated, every field is inert markup, every message fits its target, and
-"and N more" tells how much of the group Alertmanager left out (issue 11 items 2, 12, 13, 18)."""
+"and N more" tells how much of the group Alertmanager left out."""
 
 from __future__ import annotations
 

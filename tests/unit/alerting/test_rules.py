@@ -22,7 +22,7 @@ from alert_rules.catalog import (
 
 RULES = load_rules()
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")
-# The plan's seven (§5-2-2) and the failure points of issue 6, by name and priority.
+# The plan's seven (§5-2-2) and one per failure point of plan §3 (A1), by name and priority.
 EXPECTED_PRIORITIES = {
     "RedisDown": "P0",
     "DatabaseConnectionPoolExhausted": "P0",

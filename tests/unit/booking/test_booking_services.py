@@ -1,6 +1,6 @@
 """A process builds its services (pools, breaker, in-process locks) once, even when its first
-requests all ask for them at the same moment (issue 11 item 20: a worker's first requests each
-built their own, and its in-process seat locks excluded nothing)."""
+requests all ask for them at the same moment (otherwise a worker's first requests each
+build their own, and its in-process seat locks exclude nothing)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A forward ack never leaves before the records it confirms are fsynced (issue 11 item 19).
+"""A forward ack never leaves before the records it confirms are fsynced: an ack is the
+sender's licence to forget them (O4).
 
 A SIGKILL test cannot see this: data written but not fsynced survives a killed process in the
 page cache. So the fsync of the segment file is observed and held: while it has not returned,
