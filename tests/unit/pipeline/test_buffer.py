@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.buffer import BufferFull, DiskBuffer, whole_records
+from pipeline.buffer import BufferFull, DiskBuffer
+from pipeline.bulk_lines import whole_records
 from pipeline.settings import PipelineSettings
 from pipeline.writer import ElasticsearchWriter
 
