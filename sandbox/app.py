@@ -10,13 +10,14 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query
 from starlette.responses import HTMLResponse, Response
 
-from sandbox import jira, pagerduty, slack
+from sandbox import jira, jira_issues, jira_search, pagerduty, slack, slack_workspace
 from sandbox.state import STATE, TARGETS, Fault, Target
 
 app = FastAPI(title="Soundcheck sandbox: PagerDuty, Slack, Jira and SMTP stand-ins")
 app.include_router(pagerduty.router)
 app.include_router(slack.router)
 app.include_router(jira.router)
+app.include_router(jira_search.router)
 
 
 @app.get("/_sandbox/health")
@@ -33,7 +34,11 @@ def received(target: Annotated[Target, Query()]) -> list[dict[str, Any]]:
 @app.get("/_sandbox/state")
 def state() -> dict[str, Any]:
     """What a person would see in each product: incidents, channel messages, tickets."""
-    return {"pagerduty": pagerduty.snapshot(), "slack": slack.snapshot(), "jira": jira.snapshot()}
+    return {
+        "pagerduty": pagerduty.snapshot(),
+        "slack": slack_workspace.snapshot(),
+        "jira": jira_issues.snapshot(),
+    }
 
 
 @app.get("/_sandbox/faults")
@@ -56,7 +61,7 @@ def clear_fault(target: Target) -> Response:
 @app.put("/_sandbox/jira/deployment")
 def jira_deployment(kind: str = Query(..., pattern="^(Server|Cloud)$")) -> dict[str, str]:
     """Make the fake Jira answer as Server (`/search`) or Cloud (`/search/jql`)."""
-    jira.settings["deploymentType"] = kind
+    jira_issues.settings["deploymentType"] = kind
     return {"deploymentType": kind}
 
 
@@ -67,8 +72,8 @@ def reset() -> Response:
             STATE.received[target].clear()
         STATE.faults.clear()
     pagerduty.reset()
-    slack.reset()
-    jira.reset()
+    slack_workspace.reset()
+    jira_issues.reset()
     return Response(status_code=204)
 
 

@@ -1,17 +1,12 @@
-"""Jira REST v2 at `/jira/rest/api/2/...`: serverInfo, field, issue create/get, search (Server) and
-search/jql (Cloud), comment, transitions, attachments. Basic auth required, as on a real server;
+"""Jira REST v2 at `/jira/rest/api/2/...`: serverInfo, field, issue create/get, comment,
+transitions, attachments (search is in jira_search.py). Basic auth required, as on a real server;
 Jira's limits too: a summary of at most 255 characters on one line, text fields (description,
 comment) of at most 32,767.
-
-Workflow: Open → (Done) → Done → (Reopen) → Open; Done is in the `done` status category.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import threading
-from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from typing import Any
@@ -19,74 +14,25 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from sandbox.jql import JqlError, parse
+from sandbox.jira_issues import (
+    PRIORITIES,
+    STATUSES,
+    TARGET_STATUS,
+    TEXT_FIELD_LIMIT,
+    TOO_LONG,
+    TRANSITIONS,
+    errors,
+    guard,
+    issue_json,
+    issues,
+    lock,
+    lookup,
+    now_jira,
+    settings,
+)
 from sandbox.state import STATE, injected_fault
 
 router = APIRouter(prefix="/jira/rest/api/2")
-lock = threading.RLock()
-issues: dict[str, dict[str, Any]] = {}
-settings = {"deploymentType": "Server"}
-PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
-STATUSES: dict[str, dict[str, Any]] = {
-    "Open": {"id": "1", "name": "Open", "statusCategory": {"id": 2, "key": "new", "name": "To Do"}},
-    "Done": {
-        "id": "10001",
-        "name": "Done",
-        "statusCategory": {"id": 3, "key": "done", "name": "Done"},
-    },
-}
-TRANSITIONS = {"Open": [("31", "Done")], "Done": [("41", "Reopen")]}
-TEXT_FIELD_LIMIT = 32_767  # Jira's limit for a text field: description, comment
-TOO_LONG = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
-TARGET_STATUS = {"31": "Done", "41": "Open"}
-
-
-def now_jira() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
-
-
-def errors(status: int, *messages: str, **fields: str) -> JSONResponse:
-    return JSONResponse({"errorMessages": list(messages), "errors": fields}, status_code=status)
-
-
-def reset() -> None:
-    with lock:
-        issues.clear()
-        settings["deploymentType"] = "Server"
-
-
-async def guard(request: Request) -> Response | None:
-    fault = await injected_fault("jira")
-    if fault is not None:
-        return fault
-    header = request.headers.get("authorization", "")
-    if not header.startswith("Basic "):
-        return errors(
-            401, "You are not authenticated. Authentication required to perform this operation."
-        )
-    try:
-        user, _, _password = base64.b64decode(header[6:]).decode().partition(":")
-    except ValueError:
-        return errors(401, "Malformed basic authentication.")
-    if not user:
-        return errors(401, "You are not authenticated.")
-    return None
-
-
-def issue_json(request: Request, issue: dict[str, Any]) -> dict[str, Any]:
-    base = str(request.base_url).rstrip("/")
-    return {
-        "id": issue["id"],
-        "key": issue["key"],
-        "self": f"{base}/jira/rest/api/2/issue/{issue['id']}",
-        "fields": {
-            **issue["fields"],
-            "status": STATUSES[issue["status"]],
-            "resolutiondate": issue["resolutiondate"],
-            "comment": {"comments": issue["comments"], "total": len(issue["comments"])},
-            "attachment": issue["attachments"],
-        },
-    }
 
 
 @router.get("/serverInfo")
@@ -190,11 +136,6 @@ async def create_issue(request: Request) -> Response:
         {"id": issue["id"], "key": key, "self": f"{base}/jira/rest/api/2/issue/{issue['id']}"},
         status_code=201,
     )
-
-
-def lookup(key: str) -> dict[str, Any] | None:
-    with lock:
-        return issues.get(key) or next((i for i in issues.values() if i["id"] == key), None)
 
 
 @router.get("/issue/{key}")
@@ -325,81 +266,3 @@ async def add_attachment(key: str, request: Request) -> Response:
         key=issue["key"],
     )
     return JSONResponse(attached)
-
-
-def matches(issue: dict[str, Any], clauses: list[tuple[str, str, str]]) -> bool:
-    for field, op, value in clauses:
-        if field == "project":
-            actual: list[str] = [issue["fields"]["project"]["key"]]
-        elif field == "labels":
-            actual = issue["fields"]["labels"]
-        elif field == "status":
-            actual = [issue["status"]]
-        elif field == "statuscategory":
-            category: dict[str, Any] = dict(STATUSES[issue["status"]]["statusCategory"])
-            actual = [category["key"], category["name"]]
-        elif field == "key":
-            actual = [issue["key"]]
-        else:
-            actual = [issue["fields"]["issuetype"]["name"]]
-        found = value in actual
-        if (op == "=") != found:
-            return False
-    return True
-
-
-async def run_search(request: Request, cloud: bool) -> Response:
-    refused = await guard(request)
-    if refused:
-        return refused
-    args: dict[str, Any] = dict(request.query_params)
-    if request.method == "POST":
-        args.update(json.loads(await request.body() or b"{}"))
-    jql = str(args.get("jql", ""))
-    STATE.record("jira", "search/jql" if cloud else "search", {"jql": jql})
-    try:
-        query = parse(jql)
-    except JqlError as error:
-        return errors(400, str(error))
-    with lock:
-        found = [i for i in issues.values() if matches(i, query.clauses)]
-        found.sort(key=lambda i: i["created_seq"], reverse=query.descending)
-        limit = int(args.get("maxResults", 50) or 50)
-        page = [issue_json(request, i) for i in found[:limit]]
-    if cloud:
-        return JSONResponse({"issues": page, "isLast": True})
-    return JSONResponse({"startAt": 0, "maxResults": limit, "total": len(found), "issues": page})
-
-
-@router.api_route("/search", methods=["GET", "POST"])
-async def search(request: Request) -> Response:
-    if settings["deploymentType"] == "Cloud":
-        return errors(
-            410, "The requested API has been removed. Please migrate to /rest/api/2/search/jql."
-        )
-    return await run_search(request, cloud=False)
-
-
-@router.api_route("/search/jql", methods=["GET", "POST"])
-async def search_jql(request: Request) -> Response:
-    return await run_search(request, cloud=True)
-
-
-def snapshot() -> list[dict[str, Any]]:
-    with lock:
-        return [
-            {
-                "key": i["key"],
-                "status": i["status"],
-                "summary": i["fields"]["summary"],
-                "priority": i["fields"]["priority"]["name"],
-                "labels": i["fields"]["labels"],
-                "description": i["fields"]["description"],
-                "comments": [c["body"] for c in i["comments"]],
-                "attachments": [
-                    {"filename": a["filename"], "png": a["png"]} for a in i["attachments"]
-                ],
-                "transitions": list(i["transitions"]),
-            }
-            for i in issues.values()
-        ]
