@@ -7,7 +7,8 @@ from pathlib import Path
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
-from dashboards.definitions import DASHBOARDS, DashboardSpec, build
+from dashboards.definitions import DASHBOARDS, build
+from dashboards.spec import DashboardSpec
 
 OUTPUT = Path(__file__).parent / "json"
 
