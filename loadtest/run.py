@@ -149,10 +149,10 @@ def load_run(options: RunOptions, settings: StackSettings) -> dict[str, Any]:
         worker_wait_seconds=options.worker_wait_seconds,
     )
     folder = run_folder(options.results, scenario)
-    client, samples = _generate_and_sample(plan, folder, settings, fixtures)
+    client, samples = generate_and_sample(plan, folder, settings, fixtures)
     checks = scenario.check(fixtures, plan["params"], client)
     fixtures.release_tokens(run_id)
-    server = _server(settings, client)
+    server = server_measurements(settings, client)
     last_stage_from = client["started_at"] + total_seconds(stages[:-1])
     server["memory"] = memory_growth(samples, last_stage_from)
     server["cpu"] = samples.as_dict()
@@ -212,7 +212,7 @@ def judge_and_write(
     return summary
 
 
-def _generate_and_sample(
+def generate_and_sample(
     plan: dict[str, Any], folder: Path, settings: StackSettings, fixtures: MariaDbFixtures
 ) -> tuple[dict[str, Any], Samples]:
     sampler = ProcessSampler(stack_roots(settings))
@@ -228,7 +228,7 @@ def _generate_and_sample(
     return client, samples
 
 
-def _server(settings: StackSettings, client: dict[str, Any]) -> dict[str, Any]:
+def server_measurements(settings: StackSettings, client: dict[str, Any]) -> dict[str, Any]:
     url = f"http://{settings.host}:{settings.prometheus_port}"
     try:
         view = server_view(url, client["started_at"], client["ended_at"])
@@ -245,79 +245,6 @@ def _server(settings: StackSettings, client: dict[str, Any]) -> dict[str, Any]:
     except ElasticsearchUnavailable as error:
         view["sql_latency_error"] = str(error)
     return view
-
-
-def capacity_run(options: RunOptions, settings: StackSettings) -> dict[str, Any]:
-    """Open-model steps of rising arrival rates until the SLA breaks (plan §1-2: maximum TPS)."""
-    scenario = find_scenario(options.scenario)
-    if scenario.capacity_visitors == 0:
-        raise LoadRunError(
-            f"{scenario.name} has no capacity search: each of its iterations waits in the queue "
-            "first, so an arrival rate says little. Try token-spike, reservation-stress or "
-            "concert-read."
-        )
-    run_id = f"lt{int(time.time())}{secrets.token_hex(2)}"
-    plan = base_plan(scenario, options, settings, run_id)
-    fixtures = MariaDbFixtures(settings, run_id)
-    stages = scaled(scenario.stages, options.scale, options.users)
-    plan["params"] = scenario.prepare(fixtures, stages, plan["think_seconds"])
-    sla = {
-        name: options.thresholds.get(name, default)
-        for name, default in (("p95_ms", 500.0), ("p99_ms", 1000.0), ("error_rate_percent", 1.0))
-    }
-    plan.update(
-        model="open",
-        rates=options.rates,
-        step_seconds=options.step_seconds,
-        max_in_flight=options.max_in_flight,
-        sla=sla,
-        steps_after_break=False,
-    )
-    folder = run_folder(options.results, scenario, "-capacity")
-    client, samples = _generate_and_sample(plan, folder, settings, fixtures)
-    fixtures.release_tokens(run_id)
-    server = _server(settings, client)
-    server["cpu"] = samples.as_dict()
-    server["saturation"] = verdict(
-        server["cpu"], server.get("panels", {}), (client["started_at"], client["ended_at"])
-    )
-    steps = client.get("steps", [])
-    held = [s for s in steps if s["held"]]
-    summary = {
-        "schema": SCHEMA,
-        "run": {
-            "id": run_id,
-            "kind": "capacity",
-            "scenario": scenario.name,
-            "plan_id": scenario.plan_id,
-            "title": f"Capacity of {scenario.name}: open-model arrivals, rising rate",
-            "target": plan["target"],
-            "started_at": client["started_at"],
-            "ended_at": client["ended_at"],
-            "duration_seconds": client["duration_seconds"],
-            "rates": options.rates,
-            "step_seconds": options.step_seconds,
-            "max_in_flight": options.max_in_flight,
-            "sla": sla,
-            "measured_requests": list(scenario.measured),
-            "params": plan["params"],
-            "command": options.command,
-            "folder": str(folder),
-        },
-        "client": client,
-        "server": server,
-        "checks": {},
-        "capacity": {
-            "max_rate_held": max((s["rate"] for s in held), default=None),
-            "broke_at": next((s["rate"] for s in steps if not s["held"]), None),
-            "steps": steps,
-        },
-        "thresholds": [],
-        "passed": bool(held),
-        "failures": [] if held else ["no step held the SLA, not even the first rate"],
-    }
-    results.write(summary, folder)
-    return summary
 
 
 def command_line(argv: list[str]) -> str:

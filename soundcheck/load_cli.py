@@ -16,16 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from loadtest.capacity_run import capacity_run
 from loadtest.compare import compare as compare_runs
 from loadtest.results import ResultsError, read_summary
-from loadtest.run import (
-    DEFAULT_RESULTS,
-    LoadRunError,
-    RunOptions,
-    capacity_run,
-    command_line,
-    load_run,
-)
+from loadtest.run import DEFAULT_RESULTS, LoadRunError, RunOptions, command_line, load_run
 from loadtest.scenarios import SCENARIOS, UnknownScenario
 from loadtest.stages import StageError, format_stages
 from loadtest.thresholds import THRESHOLDS, ThresholdError, parse_overrides

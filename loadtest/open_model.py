@@ -1,0 +1,116 @@
+"""The open model (capacity): arrivals sent at fixed rates whatever the answers take, step by step,
+stopping at the first step that breaks the SLA unless asked to go on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+from gevent.event import Event
+from gevent.pool import Pool
+from locust import FastHttpUser, constant, events, task
+from locust.env import Environment
+
+from loadtest.client_output import progress, step_held, write_client
+from loadtest.closed_model import configure_users
+from loadtest.locust_session import LocustSession, collector, state
+from loadtest.scenario import Scenario, Visitor
+from loadtest.scenarios import scenario as find_scenario
+
+
+class ArrivalUser(FastHttpUser):
+    """Sends arrivals on a schedule: each arrival is its own greenlet, so a slow answer never
+    delays the next send (Locust's wait_time is a closed model: a user waits for its answer).
+    Arrivals beyond `concurrency` in flight are dropped and counted: the server fell behind."""
+
+    abstract = False
+    host = "http://127.0.0.1:8000"
+    concurrency = 1000
+    wait_time = constant(0)
+    finished: Event = Event()
+    steps_out: list[dict[str, Any]] = []  # noqa: RUF012 - one instance per process
+
+    @task
+    def schedule(self) -> None:
+        plan = state["plan"]
+        scenario = find_scenario(plan["scenario"])
+        visitors = self._visitors(scenario, plan)
+        turn = itertools.cycle(visitors)
+        pool = Pool(size=int(plan["max_in_flight"]))
+        for index, rate in enumerate(plan["rates"]):
+            self.steps_out.append(self._step(index, float(rate), plan, pool, turn))
+            if not plan["steps_after_break"] and not step_held(
+                self.steps_out[-1], collector.steps.get(index), plan
+            ):
+                break
+        pool.join(timeout=30)
+        ArrivalUser.finished.set()
+        raise gevent.GreenletExit
+
+    def _visitors(self, scenario: Scenario, plan: dict[str, Any]) -> list[tuple[Visitor, Any]]:
+        started = []
+        for _ in range(max(1, scenario.capacity_visitors)):
+            session = LocustSession(self, plan["params"])
+            visitor = scenario.visitor()
+            visitor.start(session)
+            started.append((visitor, session))
+        return started
+
+    def _step(
+        self, index: int, rate: float, plan: dict[str, Any], pool: Pool, turn: Any
+    ) -> dict[str, Any]:
+        began = time.time()
+        seconds = float(plan["step_seconds"])
+        offered = dropped = 0
+        worst_lag = 0.0
+        next_at = time.monotonic()
+        stop_at = next_at + seconds
+        while next_at < stop_at:
+            lag = time.monotonic() - next_at
+            if lag < 0:
+                gevent.sleep(-lag)
+            worst_lag = max(worst_lag, lag)
+            offered += 1
+            if pool.full():
+                dropped += 1
+            else:
+                visitor, session = next(turn)
+                pool.spawn(self._arrival, visitor, session, index)
+            next_at += 1.0 / rate
+        return {
+            "step": index,
+            "rate": rate,
+            "started_at": began,
+            "ended_at": time.time(),
+            "offered": offered,
+            "dropped": dropped,
+            "sender_lag_ms": worst_lag * 1000,
+        }
+
+    @staticmethod
+    def _arrival(visitor: Visitor, session: LocustSession, index: int) -> None:
+        arrival = LocustSession(session.user, session.params, step=index)
+        arrival.user_id = session.user_id
+        visitor.iteration(arrival)
+
+
+def run_open(plan: dict[str, Any], out: Path) -> None:
+    configure_users(plan)
+    ArrivalUser.host = plan["target"]
+    ArrivalUser.concurrency = int(plan["max_in_flight"])
+    env = Environment(user_classes=[ArrivalUser], events=events)
+    runner = env.create_local_runner()
+    began = time.time()
+    done = Event()
+    total = float(plan["step_seconds"]) * len(plan["rates"])
+    ticker = gevent.spawn(progress, runner, total, began, done)
+    runner.start(1, spawn_rate=1)
+    ArrivalUser.finished.wait()
+    runner.quit()
+    done.set()
+    ticker.join(timeout=5)
+    write_client(out, plan, began, time.time(), steps=ArrivalUser.steps_out)
