@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import yaml
 
-from alert_rules.slo.generate import SPEC, load_spec, minutes
+from alert_rules.slo.spec import SPEC, load_spec, minutes
 
 SCRAPE_WAIT_SECONDS = 60.0  # how long to wait for the first scrape after the run
 RATE_WINDOW = "15s"  # three scrapes at the stack's 5 s interval

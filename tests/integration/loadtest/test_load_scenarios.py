@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from alert_rules.slo.generate import load_spec
+from alert_rules.slo.spec import load_spec
 from loadtest.scenarios import SCENARIOS
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection

@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 
 from alert_rules.catalog import load_yaml
-from alert_rules.slo.generate import (
-    RULES,
-    SPEC,
-    WINDOW_PAIRS,
-    Scenario,
-    check_scenario,
-    generate,
-    load_spec,
-)
+from alert_rules.slo.generate import generate
+from alert_rules.slo.promtool_tests import Scenario, check_scenario
+from alert_rules.slo.rules import RULES
+from alert_rules.slo.spec import SPEC, WINDOW_PAIRS, load_spec
 
 
 def test_generated_files_are_up_to_date() -> None:
