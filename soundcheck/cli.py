@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from soundcheck.demo import DemoError, run_demo
+from soundcheck.demo import run_demo
+from soundcheck.demo_opening import DemoError
 from soundcheck.load_cli import load_app
 from soundcheck.log_search import print_log_search
 from soundcheck.progress import LiveProgress, PlainProgress
