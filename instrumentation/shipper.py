@@ -4,8 +4,8 @@
 `bufmax` and then hands them to an overflow handler, it cannot know whether a receiver that died
 had read what it was sent (no acks), and `asyncsender` blocks the caller when its queue is full.
 So the transport is `fluent-logger`'s `FluentSender` (connection handling, `EventTime`), extended
-with Forward-mode chunks and the protocol's `chunk`/`ack` option; in front of it sits a bounded
-in-memory buffer drained by one background thread:
+with Forward-mode chunks and the protocol's `chunk`/`ack` option (`forward_sender.py`); in front
+of it sits a bounded in-memory buffer drained by one background thread:
 
 * `submit()` only packs the record and appends it under a short lock: O(1), never waits for I/O.
 * The thread sends up to `log_batch_records` records as one chunk and removes them from the
@@ -21,86 +21,22 @@ import atexit
 import base64
 import contextlib
 import os
-import socket
 import sys
 import threading
 import time
 import uuid
 import weakref
 from collections import deque
-from typing import Any, cast
+from typing import Any
 
 import msgpack
-from fluent.sender import EventTime, FluentSender
+from fluent.sender import EventTime
 
 from instrumentation import metrics
+from instrumentation.forward_sender import AckingForwardSender, msgpack_array_header
 from instrumentation.settings import TelemetrySettings
 
 _BACKOFF_START_SECONDS = 0.05
-
-
-class AckTimeoutError(TimeoutError):
-    """The receiver took a chunk but did not acknowledge it in time."""
-
-
-class AckingForwardSender(FluentSender):  # type: ignore[misc]
-    """`FluentSender` that sends whole Forward-mode chunks and waits for the receiver's ack."""
-
-    def __init__(self, host: str, port: int, timeout: float, ack_timeout: float) -> None:
-        super().__init__(tag="", host=host, port=port, timeout=timeout, bufmax=0)
-        self.ack_timeout = ack_timeout
-
-    def send_chunk(self, payload: bytes, chunk_id: str) -> None:
-        """Deliver one packed Forward message; return only once it is acknowledged.
-
-        Raises OSError (including timeouts) when it is not; the connection is then closed so
-        the next attempt starts clean.
-        """
-        with self.lock:
-            try:
-                self._reconnect()
-                self._check_recv_side()  # a receiver that restarted closed our old socket
-                connection = cast(socket.socket, self.socket)
-                connection.sendall(payload)
-                self._await_ack(connection, chunk_id)
-            except (OSError, ValueError, msgpack.UnpackException):
-                self._close()
-                raise
-
-    def _await_ack(self, connection: socket.socket, chunk_id: str) -> None:
-        unpacker = msgpack.Unpacker(raw=False)
-        deadline = time.monotonic() + self.ack_timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AckTimeoutError(f"no ack for chunk {chunk_id}")
-            connection.settimeout(remaining)
-            try:
-                data = connection.recv(4096)
-            finally:
-                connection.settimeout(self.timeout)
-            if not data:
-                raise ConnectionResetError("the receiver closed the connection before acking")
-            unpacker.feed(data)
-            for answer in unpacker:
-                if isinstance(answer, dict) and answer.get("ack") == chunk_id:
-                    return
-
-    def abort(self) -> None:
-        """Interrupt a send or an ack wait in progress (at shutdown); never waits for the lock."""
-        current = cast("socket.socket | None", getattr(self, "socket", None))
-        if current is not None:
-            with contextlib.suppress(OSError):
-                current.shutdown(socket.SHUT_RDWR)
-
-    def forget_inherited_socket(self) -> None:
-        """In a forked child: drop the parent's connection without shutting it down."""
-        inherited = cast("socket.socket | None", getattr(self, "socket", None))
-        self.socket = None
-        if inherited is not None:
-            with contextlib.suppress(OSError):
-                inherited.close()
-        self.lock = threading.Lock()
 
 
 class ForwardShipper:
@@ -212,7 +148,7 @@ class ForwardShipper:
                 (
                     b"\x93",  # [tag, entries, options]
                     self._tag_packed,
-                    _array_header(len(batch)),
+                    msgpack_array_header(len(batch)),
                     *batch,
                     msgpack.packb({"chunk": chunk_id, "size": len(batch)}),
                 )
@@ -298,14 +234,6 @@ class ForwardShipper:
         self._reset_state()
 
     _close_deadline = 0.0
-
-
-def _array_header(count: int) -> bytes:
-    if count < 16:
-        return bytes((0x90 | count,))
-    if count < 2**16:
-        return b"\xdc" + count.to_bytes(2, "big")
-    return b"\xdd" + count.to_bytes(4, "big")
 
 
 _live_shippers: weakref.WeakSet[ForwardShipper] = weakref.WeakSet()
