@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exc, func, insert, select, update
 
-from booking_app import metrics, points, waiting_queue
+from booking_app import metrics, points, queue_identity, waiting_queue
 from booking_app.cache import seats_key
 from booking_app.db import utcnow
 from booking_app.errors import Conflict, InvalidRequest, NotFound, PaymentInProgress
@@ -78,9 +78,9 @@ def pay(
     with svc.db.transaction() as conn:
         earlier = _existing(conn, reservation_id, idempotency_key)
         if earlier is not None:
-            waiting_queue.ensure_owner(token, earlier.user_id, "this payment")
+            queue_identity.ensure_owner(token, earlier.user_id, "this payment")
             return _replay(conn, earlier, reservation_id), True
-    waiting_queue.ensure_active(token)
+    queue_identity.ensure_active(token)
     try:
         with svc.lock.hold(f"reservation:{reservation_id}"), svc.lock.hold(f"points:{user_id}"):
             try:
@@ -93,7 +93,7 @@ def pay(
                     earlier = _existing(conn, reservation_id, idempotency_key)
                     if earlier is None:
                         raise
-                    waiting_queue.ensure_owner(token, earlier.user_id, "this payment")
+                    queue_identity.ensure_owner(token, earlier.user_id, "this payment")
                     return _replay(conn, earlier, reservation_id), True
     except LockTimeout:
         raise PaymentInProgress(
@@ -142,14 +142,14 @@ def _pay_locked(
     user_id = token.user_id
     earlier = _existing(conn, reservation_id, key)
     if earlier is not None:
-        waiting_queue.ensure_owner(token, earlier.user_id, "this payment")
+        queue_identity.ensure_owner(token, earlier.user_id, "this payment")
         return _replay(conn, earlier, reservation_id), True
     reservation = conn.execute(
         select(reservations).where(reservations.c.id == reservation_id).with_for_update()
     ).first()
     if reservation is None:
         raise NotFound(f"There is no reservation {reservation_id} to pay.")
-    waiting_queue.ensure_owner(token, reservation.user_id, f"paying reservation {reservation_id}")
+    queue_identity.ensure_owner(token, reservation.user_id, f"paying reservation {reservation_id}")
     if reservation.status == CONFIRMED:
         # Our first look (a consistent read) predates that payment; a fresh transaction sees it.
         raise ConfirmedMeanwhile(

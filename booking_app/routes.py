@@ -14,6 +14,7 @@ from booking_app import (
     concerts,
     payments,
     points,
+    queue_identity,
     ranking,
     reservations,
     validation,
@@ -193,7 +194,7 @@ def list_seats(schedule_id: str) -> Response:
 )
 def reserve(body: validation.ReservationRequest) -> tuple[Response, int]:
     svc = services()
-    waiting_queue.require_active(
+    queue_identity.require_active(
         svc, caller_token(), body.user_id, "reserving a seat for this user"
     )
     reservation = reservations.reserve_seat(svc, body.user_id, body.schedule_id, body.seat_no)
@@ -212,9 +213,9 @@ def reserve(body: validation.ReservationRequest) -> tuple[Response, int]:
 def get_reservation(reservation_id: int) -> Response:
     reservation_id = path_number(reservation_id, "reservation")
     svc = services()
-    caller = waiting_queue.identify(svc, caller_token())
+    caller = queue_identity.identify(svc, caller_token())
     reservation = reservations.get_reservation(svc, reservation_id)
-    waiting_queue.ensure_owner(caller, reservation["userId"], "reading this reservation")
+    queue_identity.ensure_owner(caller, reservation["userId"], "reading this reservation")
     return jsonify(reservation)
 
 
@@ -231,7 +232,7 @@ def get_reservation(reservation_id: int) -> Response:
 def get_points(user_id: str) -> Response:
     user_id = path_id(user_id, "user")
     svc = services()
-    waiting_queue.require_user(svc, caller_token(), user_id, "reading this user's points")
+    queue_identity.require_user(svc, caller_token(), user_id, "reading this user's points")
     return jsonify(points.balance(svc, user_id))
 
 
@@ -248,7 +249,7 @@ def get_points(user_id: str) -> Response:
 def charge_points(user_id: str, body: validation.ChargeRequest) -> Response:
     user_id = path_id(user_id, "user")
     svc = services()
-    waiting_queue.require_user(svc, caller_token(), user_id, "charging this user's points")
+    queue_identity.require_user(svc, caller_token(), user_id, "charging this user's points")
     return jsonify(points.charge(svc, user_id, body.amount))
 
 
@@ -284,7 +285,7 @@ def pay(body: validation.PaymentRequest) -> tuple[Response, int]:
         raise ApiError("`Idempotency-Key` must be 1 to 64 letters, digits or _ . : @ -.")
     svc = services()
     # Any state: a retry may come after the first payment expired the token (payments.pay).
-    token = waiting_queue.identify(svc, caller_token(), live=False)
+    token = queue_identity.identify(svc, caller_token(), live=False)
     payment, replayed = payments.pay(svc, token, body.reservation_id, body.amount, key)
     response = jsonify(payment)
     response.headers["Idempotent-Replayed"] = "true" if replayed else "false"

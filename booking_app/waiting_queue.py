@@ -1,5 +1,5 @@
-"""The waiting queue (B1) and who calls (B12): tokens wait, at most `max_active_tokens` are
-ACTIVE at a time, and a token is its user's identity.
+"""The waiting queue (B1): tokens wait, at most `max_active_tokens` are ACTIVE at a time, and a
+token is its user's identity (B12; the checks on who calls are in queue_identity.py).
 
 Activation runs on a timer in the worker and, at once, on the events that free a place: a
 completed payment, an expired token or reservation (plan 4-5). It locks the single `queue_state`
@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Connection, func, insert, select, update
 
 from booking_app import metrics
 from booking_app.db import utcnow
-from booking_app.errors import Forbidden, NotFound, NotYourToken, TokenAlreadyIssued
+from booking_app.errors import NotFound, TokenAlreadyIssued
 from booking_app.models import queue_state, queue_tokens
 from booking_app.services import Services
 
@@ -148,60 +148,6 @@ def poll_status(svc: Services, token: str) -> TokenView:
             .values(expires_at=now + lifetime)
         )
         return _view(conn, token)
-
-
-def identify(svc: Services, token: str | None, live: bool = True) -> TokenView:
-    """Who calls: the holder of the token in X-Queue-Token, or a 403 that says what to do.
-
-    `live` (the default) refuses a token that has expired; a payment's retry passes False,
-    since the first payment expired the token it was made with."""
-    if not token:
-        raise Forbidden(
-            "This API needs your queue token in the X-Queue-Token header: it says who you are. "
-            "Get one with POST /queue/token."
-        )
-    try:
-        view = token_status(svc, token)
-    except NotFound:
-        raise Forbidden(
-            "The X-Queue-Token header holds an unknown token. Get one with POST /queue/token."
-        ) from None
-    if live and view.status == EXPIRED:
-        raise Forbidden("Your queue token has expired. Get a new one with POST /queue/token.")
-    return view
-
-
-def ensure_owner(view: TokenView, user_id: str, what: str) -> None:
-    """403 unless the token is `user_id`'s own (what: the thing asked for, for the message)."""
-    if view.user_id != user_id:
-        raise NotYourToken(
-            f"The queue token in X-Queue-Token belongs to another user: {what} needs "
-            "the owner's own token."
-        )
-
-
-def require_user(svc: Services, token: str | None, user_id: str, what: str) -> TokenView:
-    """The live token of `user_id` (WAITING or ACTIVE), or a 403."""
-    view = identify(svc, token)
-    ensure_owner(view, user_id, what)
-    return view
-
-
-def require_active(svc: Services, token: str | None, user_id: str, what: str) -> TokenView:
-    """The ACTIVE token of `user_id`, or a 403 that says what to do."""
-    view = identify(svc, token, live=False)
-    ensure_owner(view, user_id, what)
-    ensure_active(view)
-    return view
-
-
-def ensure_active(view: TokenView) -> None:
-    if view.status != ACTIVE:
-        raise Forbidden(
-            f"Your queue token is {view.status}, not ACTIVE"
-            + (f" (position {view.position})" if view.status == WAITING else "")
-            + ". Wait for it to become ACTIVE (GET /queue/status), or get a new one."
-        )
 
 
 def expire_token(svc: Services, token: str) -> None:
