@@ -1,0 +1,74 @@
+"""Which of our top-level packages may import which, as each folder's README says.
+
+instrumentation imports none of ours; the services (booking_app, router, pipeline) import
+instrumentation, never each other nor the tools that start and measure them (soundcheck,
+loadtest, bench); the sandbox stands in for outside products and imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = {"booking_app", "router", "pipeline"}
+MAY_IMPORT: dict[str, set[str]] = {
+    "instrumentation": set(),
+    "booking_app": {"instrumentation"},
+    "router": {"instrumentation"},
+    "pipeline": {"instrumentation"},
+    "sandbox": set(),
+    "alert_rules": set(),
+    "dashboards": set(),
+    # The load generator measures the running stack: its settings and processes, the SLOs.
+    "loadtest": {"soundcheck", "alert_rules"},
+    # The composition root: starts every part and builds each one's environment.
+    "soundcheck": {*SERVICES, "instrumentation", "sandbox", "loadtest", "alert_rules"},
+    # Benchmarks drive the real parts and reuse the tests' harness.
+    "bench": {*SERVICES, "instrumentation", "sandbox", "soundcheck", "tests"},
+}
+OURS = {*MAY_IMPORT, "tests"}
+# Test and benchmark code still inside the sandbox; it moves to the tests' support package.
+NOT_YET_MOVED = {Path("sandbox/harness.py")}
+
+
+def imported_packages(path: Path) -> list[tuple[int, str]]:
+    """(line, top-level package) for every absolute import in `path`, in functions too."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module.split(".")[0]))
+    return found
+
+
+def forbidden_imports(package: str, root: Path = REPO) -> list[str]:
+    allowed = MAY_IMPORT[package] | {package}
+    return [
+        f"{path.relative_to(root)}:{line} imports {imported}"
+        for path in sorted((root / package).rglob("*.py"))
+        if path.relative_to(root) not in NOT_YET_MOVED
+        for line, imported in imported_packages(path)
+        if imported in OURS and imported not in allowed
+    ]
+
+
+def test_every_top_level_package_has_import_rules() -> None:
+    packages = {p.parent.name for p in REPO.glob("*/*.py")} - {"tests"}
+    assert packages == set(MAY_IMPORT)
+
+
+@pytest.mark.parametrize("package", sorted(MAY_IMPORT))
+def test_package_imports_only_what_its_readme_allows(package: str) -> None:
+    assert forbidden_imports(package) == []
+
+
+def test_a_service_importing_another_service_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "router").mkdir()
+    (tmp_path / "router" / "app.py").write_text(
+        "from instrumentation import logs\n\n\ndef f():\n    import booking_app.web\n"
+    )
+    assert forbidden_imports("router", tmp_path) == ["router/app.py:5 imports booking_app"]
