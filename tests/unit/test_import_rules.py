@@ -31,8 +31,6 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bench": {*SERVICES, "instrumentation", "sandbox", "soundcheck", "tests"},
 }
 OURS = {*MAY_IMPORT, "tests"}
-# Test and benchmark code still inside the sandbox; it moves to the tests' support package.
-NOT_YET_MOVED = {Path("sandbox/harness.py")}
 
 
 def imported_packages(path: Path) -> list[tuple[int, str]]:
@@ -51,7 +49,6 @@ def forbidden_imports(package: str, root: Path = REPO) -> list[str]:
     return [
         f"{path.relative_to(root)}:{line} imports {imported}"
         for path in sorted((root / package).rglob("*.py"))
-        if path.relative_to(root) not in NOT_YET_MOVED
         for line, imported in imported_packages(path)
         if imported in OURS and imported not in allowed
     ]
