@@ -16,12 +16,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, insert, select
+from sqlalchemy import CursorResult
 from sqlalchemy.orm import Session
 
 from router.payload import Status, WebhookAlert, WebhookPayload
 from router.routing import Priority, RoutingTable
-from router.store import PENDING, AlertEvent, Delivery, Store, Webhook
+from router.store import PENDING, AlertEvent, Delivery, Store
+from router.store.statements import EVENT_IDS, EXISTING, STORE_WEBHOOK
 from router.targets import PER_NOTIFICATION_TARGETS, destination_of
 
 
@@ -42,21 +43,6 @@ def identity_for(target: str, route: dict[str, object], alert: WebhookAlert, gro
     if group_incident(target, route):
         return "group-" + hashlib.sha256(group.encode()).hexdigest()[:24]
     return alert.identity()
-
-
-_webhooks: Any = Webhook.__table__
-_events: Any = AlertEvent.__table__
-# Built once (per webhook they cost more Python than running them), on the plain tables.
-STORE_WEBHOOK = insert(_webhooks)
-EXISTING = select(_events.c.fingerprint, _events.c.starts_at, _events.c.status).where(
-    _events.c.fingerprint.in_(bindparam("b_fingerprints", expanding=True))
-)
-EVENT_IDS = select(
-    _events.c.id, _events.c.fingerprint, _events.c.starts_at, _events.c.status
-).where(
-    _events.c.fingerprint.in_(bindparam("b_fingerprints", expanding=True)),
-    _events.c.webhook_id == bindparam("b_webhook_id"),
-)
 
 
 def ingest(store: Store, table: RoutingTable, payload: WebhookPayload, raw: bytes) -> IngestResult:

@@ -21,7 +21,6 @@ from router.links import links_for
 from router.metrics import DELIVERIES, DELIVERY_LATENCY
 from router.notifiers.base import Notifier
 from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater
-from router.queue_statements import DUE, FACTS, JOB, LEASE, NOTIFICATION_ALERTS, SETTLE
 from router.settings import RouterSettings
 from router.store import (
     DEAD,
@@ -31,6 +30,7 @@ from router.store import (
     Delivery,
     Store,
 )
+from router.store.statements import DUE, FACTS, JOB, LEASE, NOTIFICATION_ALERTS, SETTLE
 from router.targets import PER_NOTIFICATION_TARGETS
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ class Worker:
         return claimed
 
     def _claim(self, session: Session, now: float, free: int) -> list[tuple[int, bool]]:
-        """Lease up to `free` due deliveries (see `queue_statements.DUE`); each comes back with
+        """Lease up to `free` due deliveries (see `statements.DUE`); each comes back with
         whether an earlier attempt was interrupted after its call went out."""
         candidates = session.execute(DUE, {"b_now": now, "b_free": free}).all()
         lease = {"b_now": now, "b_owner": self.owner, "b_until": now + self.settings.lease_seconds}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -19,16 +17,15 @@ from router.ingest import ingest
 from router.payload import STORE_INTEGER_MAX, WebhookPayload
 from router.routing import load_routing_table
 from router.settings import RouterSettings
-from router.store import LONG_TEXT_COLUMNS, AlertEvent, Delivery, Store, TargetRef
-from soundcheck.settings import StackSettings
-from soundcheck.stack.parts.mariadb import app_connection
-from tests.support.harness import parts_up
+from router.store import AlertEvent, Base, Delivery, Store, TargetRef
 
 TOKEN = "mariadb-store-test-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 # Far above what TEXT holds (64 KB): a body just under MAX_BODY_BYTES (the server needs a
 # max_allowed_packet above MAX_BODY_BYTES; the stack's MariaDB runs with 64 MiB).
 ROOM_FOR_THE_REST_BYTES = 64 * 1024
+# The columns stores made before LONGTEXT have as TEXT.
+LONG_TEXT_COLUMNS = (("webhooks", "body"), ("alert_events", "alert"))
 
 
 def webhook(
@@ -50,23 +47,6 @@ def webhook(
             }
         ],
     }
-
-
-@pytest.fixture
-def mariadb_url(settings: StackSettings) -> Iterator[str]:
-    with parts_up(settings, ["mariadb"]):
-        name = f"{settings.mariadb_database}_router_{uuid.uuid4().hex[:6]}"
-        password = settings.mariadb_password.get_secret_value()
-        connection = app_connection(settings)
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {name}")
-        yield (
-            f"mysql+pymysql://{settings.mariadb_user}:{password}@{settings.host}:"
-            f"{settings.mariadb_port}/{name}?charset=utf8mb4"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE {name}")
-        connection.close()
 
 
 def test_two_routers_on_one_database_plan_each_delivery_once(
@@ -146,7 +126,7 @@ def test_every_webhook_the_router_accepts_fits_the_mariadb_store(
 
 def test_a_store_made_with_text_columns_gets_longtext_at_start(mariadb_url: str) -> None:
     store = Store(mariadb_url)
-    store.create_schema()
+    Base.metadata.create_all(store.engine)  # as the router made it before Alembic
     with store.engine.begin() as connection:
         for table, column in LONG_TEXT_COLUMNS:  # as stores made before LONGTEXT have them
             connection.execute(text(f"ALTER TABLE {table} MODIFY COLUMN {column} TEXT NOT NULL"))

@@ -1,0 +1,87 @@
+"""The store's schema comes from the Alembic revisions, on SQLite and on the real MariaDB: they
+build exactly the tables `router/store/tables.py` describes, and a store the router made before
+Alembic is upgraded at start with its rows kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, func, select
+
+from router.ingest import ingest
+from router.payload import WebhookPayload
+from router.routing import load_routing_table
+from router.settings import RouterSettings
+from router.store import Base, Delivery, Store
+from router.store.schema import MIGRATIONS, VERSION_TABLE
+
+PAGE = WebhookPayload.model_validate(
+    {
+        "version": "4",
+        "groupKey": "{}:{alertname=RedisDown}",
+        "status": "firing",
+        "receiver": "router",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "RedisDown", "priority": "P0"},
+                "startsAt": "2026-11-24T08:00:00Z",
+                "fingerprint": "redisdown",
+            }
+        ],
+    }
+)
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'router.db'}"
+    url: str = request.getfixturevalue("mariadb_url")
+    return url
+
+
+def differences_from_the_tables(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
+        return list(compare_metadata(context, Base.metadata))
+
+
+def revision_of(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision()
+
+
+def test_the_migrations_build_exactly_the_tables(store_url: str) -> None:
+    store = Store(store_url)
+    store.create_schema()
+
+    assert differences_from_the_tables(store.engine) == []
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert revision_of(store.engine) == head
+
+
+def test_a_store_made_before_alembic_is_upgraded_with_its_deliveries_kept(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING", "k" * 32)
+    settings = RouterSettings(token="t", database_url=store_url)
+    old = Store(store_url)
+    Base.metadata.create_all(old.engine)  # what the router's create_schema did before Alembic
+    planned = ingest(old, load_routing_table(settings.routing_file, settings), PAGE, b"{}")
+
+    for _ in range(2):  # and a second start changes nothing
+        Store(store_url).create_schema()
+
+    assert differences_from_the_tables(old.engine) == []
+    assert revision_of(old.engine) == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    with old.reading() as session:
+        kept = session.execute(select(func.count()).select_from(Delivery)).scalar_one()
+    assert kept == planned.deliveries == 3
