@@ -9,28 +9,23 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from router.decision import Counted, Decision, DeliveryFacts, RetryPolicy, decide
 from router.links import links_for
 from router.metrics import DELIVERIES, DELIVERY_LATENCY
 from router.notifiers.base import Notifier
-from router.outcome import Delivered, GiveUp, Job, Outcome, RetryLater
+from router.outcome import Job, Outcome, RetryLater
 from router.settings import RouterSettings
-from router.store import (
-    DEAD,
-    DELIVERED,
-    GIVEN_UP,
-    PENDING,
-    Delivery,
-    Store,
-)
-from router.store.statements import DUE, FACTS, JOB, LEASE, NOTIFICATION_ALERTS, SETTLE
+from router.store import PENDING, Delivery, Store
+from router.store.statements import DUE, FACTS, JOB, LEASE, NOTIFICATION_ALERTS, SETTLE, bound
 from router.targets import PER_NOTIFICATION_TARGETS
 
 log = logging.getLogger(__name__)
@@ -43,10 +38,12 @@ DELIVERY_SENTENCES = {
 }
 
 
-def backoff_seconds(attempts: int, initial: float, maximum: float) -> float:
-    """Exponential backoff with full jitter, so many failed deliveries do not retry in step."""
-    ceiling = min(maximum, initial * (2 ** max(0, attempts - 1)))
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+def record(counted: Iterable[Counted]) -> None:
+    """The metrics of outcomes already committed (a failed commit counts nothing)."""
+    for count in counted:
+        DELIVERIES.labels(count.target, count.result).inc()
+        if count.latency_seconds is not None:
+            DELIVERY_LATENCY.labels(count.target).observe(count.latency_seconds)
 
 
 class Worker:
@@ -54,6 +51,11 @@ class Worker:
         self, settings: RouterSettings, store: Store, notifiers: dict[str, Notifier]
     ) -> None:
         self.settings = settings
+        self.policy = RetryPolicy(
+            settings.backoff_initial_seconds,
+            settings.backoff_max_seconds,
+            settings.dead_letter_after_seconds,
+        )
         self.store = store
         self.notifiers = notifiers
         self.owner = settings.instance_name()
@@ -122,29 +124,20 @@ class Worker:
     ) -> list[tuple[int, bool]]:
         """One transaction per turn, however many threads: the outcomes that came back are
         recorded, and as many due deliveries as there are free threads are claimed. What to
-        write is decided before the transaction, so the writer lock is held only to write."""
+        write is decided before the transaction, so the writer lock is held only to write; what
+        happened is counted and logged only once it is committed."""
         now = time.time()
-        settled, refs, notes = self._decide([(i, o) for i, o in finished if o is not None], now)
+        decision = decide(self._facts_of(finished), self.policy, now)
         with self.store.session() as session:
-            if settled:
-                session.connection().execute(SETTLE, settled)
-            if refs:
-                self.store.save_refs(session, refs)
+            if decision.settled:
+                session.connection().execute(SETTLE, [bound(asdict(s)) for s in decision.settled])
+            if decision.refs:
+                self.store.save_refs(session, [asdict(ref) for ref in decision.refs])
             with self.lock:
                 self.busy.difference_update(delivery_id for delivery_id, _ in finished)
                 free = self.settings.worker_threads - len(self.busy)
             claimed = self._claim(session, now, free) if claim and free > 0 else []
-        for level, event, fields in notes:  # after the commit: only what happened is told
-            log.log(
-                level,
-                "%s delivery %s (%s %s, attempt %s)",
-                DELIVERY_SENTENCES[event],
-                fields["delivery_id"],
-                fields["target"],
-                fields["action"],
-                fields["attempts"],
-                extra={"event": event, **fields},
-            )
+        self._tell(decision)
         with self.lock:
             self.busy.update(delivery_id for delivery_id, _ in claimed)
         return claimed
@@ -214,84 +207,32 @@ class Worker:
         )
         return self.notifiers[found.target].deliver(job)
 
-    def _decide(
-        self, finished: list[tuple[int, Outcome]], now: float
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[int, str, dict[str, Any]]]]:
-        """For each outcome: the delivery's new columns (for SETTLE), what the target gave back
-        (Slack ts, Jira key) and the log line to write once it is committed."""
-        if not finished:
-            return [], [], []
-        s = self.settings
+    def _facts_of(
+        self, finished: list[tuple[int, Outcome | None]]
+    ) -> list[tuple[DeliveryFacts, Outcome]]:
+        """The outcomes with what the store says of their deliveries (read without the writer
+        lock: only the worker holding a delivery's lease changes these)."""
+        outcomes = {delivery_id: o for delivery_id, o in finished if o is not None}
+        if not outcomes:
+            return []
         with self.store.reading() as session:
-            facts = {
-                row.id: row
-                for row in session.execute(
-                    FACTS.where(Delivery.id.in_([delivery_id for delivery_id, _ in finished]))
-                )
-            }
-        settled: list[dict[str, Any]] = []
-        refs: list[dict[str, Any]] = []
-        notes: list[tuple[int, str, dict[str, Any]]] = []
-        for delivery_id, outcome in finished:
-            d = facts.get(delivery_id)
-            if d is None:
-                continue
-            row = {
-                "b_id": d.id,
-                "b_state": PENDING,
-                "b_finished_at": None,
-                "b_last_error": "",
-                "b_next_attempt_at": d.next_attempt_at,
-            }
-            fields: dict[str, Any] = {
-                "delivery_id": d.id,
-                "target": d.target,
-                "action": d.action,
-                "attempts": d.attempts,
-            }
-            if isinstance(outcome, Delivered):
-                fields["reason"] = outcome.note
-                row.update(b_state=DELIVERED, b_finished_at=now, b_last_error=outcome.note)
-                DELIVERIES.labels(d.target, "delivered").inc()
-                DELIVERY_LATENCY.labels(d.target).observe(now - d.accepted_at)
-                notes.append((logging.INFO, "delivery.delivered", fields))
-                if outcome.ref:
-                    refs.append(
-                        {
-                            "target": d.target,
-                            "destination": d.destination,
-                            "identity": d.identity,
-                            "ref": json.dumps(outcome.ref),
-                            "updated_at": now,
-                        }
-                    )
-            elif isinstance(outcome, GiveUp):
-                row.update(b_state=GIVEN_UP, b_finished_at=now, b_last_error=outcome.why)
-                DELIVERIES.labels(d.target, "given_up").inc()
-                notes.append(
-                    (logging.WARNING, "delivery.given_up", {**fields, "reason": outcome.why})
-                )
-            else:
-                delay = backoff_seconds(
-                    d.attempts, s.backoff_initial_seconds, s.backoff_max_seconds
-                )
-                if outcome.after_seconds is not None:
-                    delay = max(outcome.after_seconds, 0.0)
-                fields["reason"] = outcome.why
-                row["b_last_error"] = outcome.why
-                if now + delay - d.created_at > s.dead_letter_after_seconds:
-                    row.update(b_state=DEAD, b_finished_at=now)
-                    DELIVERIES.labels(d.target, "dead").inc()
-                    notes.append((logging.ERROR, "delivery.dead_lettered", fields))
-                else:
-                    row["b_next_attempt_at"] = now + delay
-                    DELIVERIES.labels(d.target, "retry").inc()
-                    notes.append(
-                        (
-                            logging.INFO,
-                            "delivery.retry_later",
-                            {**fields, "delay_seconds": round(delay, 2)},
-                        )
-                    )
-            settled.append(row)
-        return settled, refs, notes
+            rows = session.execute(FACTS.where(Delivery.id.in_(list(outcomes))))
+            facts = {row.id: DeliveryFacts(**row._mapping) for row in rows}
+        return [(facts[i], outcome) for i, outcome in outcomes.items() if i in facts]
+
+    @staticmethod
+    def _tell(decision: Decision) -> None:
+        """After the commit: only what happened is counted and told."""
+        record(decision.counted)
+        for note in decision.notes:
+            fields = note.fields
+            log.log(
+                note.level,
+                "%s delivery %s (%s %s, attempt %s)",
+                DELIVERY_SENTENCES[note.event],
+                fields["delivery_id"],
+                fields["target"],
+                fields["action"],
+                fields["attempts"],
+                extra={"event": note.event, **fields},
+            )

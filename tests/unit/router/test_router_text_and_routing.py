@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from router.decision import backoff_seconds
 from router.links import URL_LIMIT, safe_url
 from router.routing import RoutingError, load_routing_table
 from router.settings import RouterSettings
@@ -17,7 +18,6 @@ from router.text import (
     slack_escape,
     truncate,
 )
-from router.worker import backoff_seconds
 from sandbox.jql import JqlError, parse
 
 SHIPPED = Path(__file__).resolve().parents[3] / "router" / "routing.yml"
