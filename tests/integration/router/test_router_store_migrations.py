@@ -4,6 +4,8 @@ Alembic is upgraded at start with its rows kept."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,42 @@ def test_a_store_made_before_alembic_is_upgraded_with_its_deliveries_kept(
     with old.reading() as session:
         kept = session.execute(select(func.count()).select_from(Delivery)).scalar_one()
     assert kept == planned.deliveries == 3
+
+
+# A router starting: everything imported, it waits for a line on stdin, then brings the schema up.
+STARTING_ROUTER = """
+import sys
+from router.store import Store
+
+store = Store(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()
+store.create_schema()
+"""
+
+
+def test_two_routers_starting_together_on_one_fresh_mariadb_both_migrate(mariadb_url: str) -> None:
+    """An HA pair shares one store and may start at the same moment: one migrates, the other
+    waits and finds the schema done, instead of failing on tables the first just made."""
+    routers = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTING_ROUTER, mariadb_url],
+            cwd=Path(__file__).resolve().parents[3],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for router in routers:
+        assert router.stdout is not None
+        assert router.stdout.readline() == "ready\n"
+    for router in routers:  # both go at once
+        assert router.stdin is not None
+        router.stdin.write("go\n")
+        router.stdin.flush()
+    errors = [router.communicate(timeout=300)[1] for router in routers]
+
+    assert [router.returncode for router in routers] == [0, 0], errors
+    assert differences_from_the_tables(Store(mariadb_url).engine) == []
