@@ -20,23 +20,9 @@ from router.routing import load_routing_table
 from router.settings import RouterSettings
 from router.store import Base, Delivery, Store
 from router.store.schema import MIGRATIONS, VERSION_TABLE
+from tests.support.router_webhooks import payload
 
-PAGE = WebhookPayload.model_validate(
-    {
-        "version": "4",
-        "groupKey": "{}:{alertname=RedisDown}",
-        "status": "firing",
-        "receiver": "router",
-        "alerts": [
-            {
-                "status": "firing",
-                "labels": {"alertname": "RedisDown", "priority": "P0"},
-                "startsAt": "2026-11-24T08:00:00Z",
-                "fingerprint": "redisdown",
-            }
-        ],
-    }
-)
+PAGE = WebhookPayload.model_validate(payload("redisdown"))
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from router.routing import load_routing_table
 from router.settings import RouterSettings
 from router.store import Delivery, Store
 from router.worker import Worker
+from tests.support.router_webhooks import payload
 
 # Makes the next commit that marks a delivery delivered fail, in SQLite itself: the trigger adds
 # a row whose foreign key points nowhere, checked (deferred) at COMMIT, which SQLite refuses.
@@ -47,22 +47,7 @@ def test_a_delivery_whose_outcome_commit_failed_once_is_counted_once(
     store = Store(settings.database_url)
     store.create_schema()
     table = load_routing_table(settings.routing_file, settings)
-    page = WebhookPayload.model_validate(
-        {
-            "version": "4",
-            "groupKey": "{}:{alertname=RedisDown}",
-            "status": "firing",
-            "receiver": "router",
-            "alerts": [
-                {
-                    "status": "firing",
-                    "labels": {"alertname": "RedisDown", "priority": "P0"},
-                    "startsAt": datetime.now(UTC).isoformat(),
-                    "fingerprint": "redisdown",
-                }
-            ],
-        }
-    )
+    page = WebhookPayload.model_validate(payload("redisdown"))
     ingest(store, table, page, page.model_dump_json().encode())
     worker = Worker(settings, store, {})
     claimed = dict(worker.settle_and_claim([]))
