@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,6 +59,15 @@ def answers_ready(process: ManagedProcess, ready_url: str, name: str) -> bool:
         return False
 
 
+def stop_unless_ready(process: ManagedProcess, wait: Callable[[], object]) -> None:
+    """Wait; a process that never got ready is stopped, not left running after the test."""
+    try:
+        wait()
+    except BaseException:
+        process.stop()
+        raise
+
+
 class RouterProcess:
     """`python -m router` in its own directory; `kill()` is a SIGKILL, as a crash."""
 
@@ -71,7 +80,8 @@ class RouterProcess:
     def start(self, within: float = STARTED_WITHIN) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         self.process.start([sys.executable, "-m", "router"], env=self.env)
-        eventually(self.ready, within, f"router at {self.url} ready; log: {self.process.log_file}")
+        what = f"router at {self.url} ready; log: {self.process.log_file}"
+        stop_unless_ready(self.process, lambda: eventually(self.ready, within, what))
 
     def ready(self) -> bool:
         return answers_ready(self.process, f"{self.url}/readyz", "the router")
@@ -162,7 +172,8 @@ class AlertmanagerProcess:
                 "--cluster.listen-address=",
             ]
         )
-        eventually(self.ready, within, f"alertmanager at {self.url} ready")
+        what = f"alertmanager at {self.url} ready"
+        stop_unless_ready(self.process, lambda: eventually(self.ready, within, what))
 
     def ready(self) -> bool:
         return answers_ready(self.process, f"{self.url}/-/ready", "alertmanager")

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from soundcheck import REPO_ROOT
+from soundcheck.stack.process import ManagedProcess
+from tests.support.harness import stop_unless_ready
 from tests.support.polling import NotWithin, eventually
 
 
@@ -60,3 +62,14 @@ def imports_by_bare_name(root: Path) -> list[str]:
 
 def test_no_test_imports_a_conftest_or_a_sibling_module_by_its_bare_name() -> None:
     assert imports_by_bare_name(REPO_ROOT) == []
+
+
+def test_a_process_that_never_gets_ready_is_stopped_not_left_running(tmp_path: Path) -> None:
+    # A router or Alertmanager that missed its start deadline used to outlive the test (found
+    # as a dozen orphaned routers after a loaded afternoon).
+    process = ManagedProcess(tmp_path)
+    process.start(["sleep", "600"])
+    assert process.is_alive()
+    with pytest.raises(NotWithin):
+        stop_unless_ready(process, lambda: eventually(lambda: False, 0, "never ready", every=0))
+    assert not process.is_alive()
