@@ -9,13 +9,16 @@ Alembic revisions in `migrations/`; a test checks they build exactly these table
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.dialects.mysql import LONGTEXT
+from sqlalchemy.dialects.mysql import DOUBLE, LONGTEXT
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 PENDING, DELIVERED, GIVEN_UP, DEAD = "pending", "delivered", "given_up", "dead"
 # A whole webhook body or alert: TEXT holds 64 KB on MariaDB, and a larger one (which the body
 # limit lets through) was refused with a 503 that Alertmanager retried for ever.
 LongText = Text().with_variant(LONGTEXT(), "mysql", "mariadb")
+# An epoch time in seconds. MariaDB's FLOAT is 4 bytes: today's epoch would be rounded by up to
+# 64 s, enough to end a 120 s lease early or move a retry; DOUBLE keeps microseconds.
+Seconds = Float().with_variant(DOUBLE(asdecimal=False), "mysql", "mariadb")
 
 
 class Base(DeclarativeBase):
@@ -27,7 +30,7 @@ class Webhook(Base):
 
     __tablename__ = "webhooks"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    received_at: Mapped[float] = mapped_column(Float)
+    received_at: Mapped[float] = mapped_column(Seconds)
     group_key: Mapped[str] = mapped_column(Text)
     receiver: Mapped[str] = mapped_column(String(1024))
     status: Mapped[str] = mapped_column(String(16))
@@ -50,7 +53,7 @@ class AlertEvent(Base):
     group_key: Mapped[str] = mapped_column(Text)
     external_url: Mapped[str] = mapped_column(Text)
     alert: Mapped[str] = mapped_column(LongText)  # the alert object as JSON
-    received_at: Mapped[float] = mapped_column(Float)
+    received_at: Mapped[float] = mapped_column(Seconds)
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
 
 
@@ -75,13 +78,13 @@ class Delivery(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("alert_events.id"))
     state: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[float] = mapped_column(Float)
-    accepted_at: Mapped[float] = mapped_column(Float)
-    next_attempt_at: Mapped[float] = mapped_column(Float)
-    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[float] = mapped_column(Seconds)
+    accepted_at: Mapped[float] = mapped_column(Seconds)
+    next_attempt_at: Mapped[float] = mapped_column(Seconds)
+    finished_at: Mapped[float | None] = mapped_column(Seconds, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
     lease_owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lease_until: Mapped[float | None] = mapped_column(Seconds, nullable=True)
     in_flight: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -93,4 +96,4 @@ class TargetRef(Base):
     destination: Mapped[str] = mapped_column(String(255), primary_key=True)
     identity: Mapped[str] = mapped_column(String(128), primary_key=True)
     ref: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Seconds)
