@@ -67,7 +67,7 @@ class DeliveryProcess:
 def serve_deliveries(settings: RouterSettings) -> int:
     """The child's main: run the worker until SIGTERM or until the router's end of the pipe
     closes."""
-    if WAKE_FD_ENV not in os.environ:
+    if settings.wake_fd is None:
         print(
             "error: --deliver is the router's own delivery process; start `python -m router`, "
             "which starts it (or set SOUNDCHECK_ROUTER_WORKER_PROCESS=false for a thread).",
@@ -81,7 +81,7 @@ def serve_deliveries(settings: RouterSettings) -> int:
     from router.targets import build_notifiers
     from router.worker import Worker
 
-    wake = int(os.environ[WAKE_FD_ENV])
+    wake = settings.wake_fd
     store = Store(settings.database_url)
     # The notifiers (and their client libraries) load here, in the delivery process only.
     worker = Worker(settings, store, build_notifiers(settings))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from instrumentation.multiprocess import multiprocess_dir
 
 REGISTRY = CollectorRegistry()
 
@@ -92,7 +93,7 @@ def own_registry() -> CollectorRegistry:
     """What `/metrics` adds to the shared exposition. When the delivery worker runs in a process
     of its own, every process's router_* values are in PROMETHEUS_MULTIPROC_DIR and come from
     there; only the queue depth, read from the store at scrape time, is left to add."""
-    return QUEUE_ONLY if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else REGISTRY
+    return QUEUE_ONLY if multiprocess_dir() else REGISTRY
 
 
 def watch_queue(depth: Callable[[], dict[str, int]]) -> None:
