@@ -161,26 +161,21 @@ def load_run(options: RunOptions, settings: StackSettings) -> dict[str, Any]:
     )
     summary = {
         "schema": SCHEMA,
-        "run": {
-            "id": run_id,
-            "kind": "load",
-            "scenario": scenario.name,
-            "plan_id": scenario.plan_id,
-            "title": scenario.title,
-            "target": plan["target"],
-            "started_at": client["started_at"],
-            "ended_at": client["ended_at"],
-            "duration_seconds": client["duration_seconds"],
-            "scale": options.scale,
-            "users_factor": options.users,
-            "stages": plan["stages"],
-            "think_seconds": plan["think_seconds"],
-            "workers": options.workers,
-            "measured_requests": list(scenario.measured),
-            "params": plan["params"],
-            "command": options.command,
-            "folder": str(folder),
-        },
+        "run": run_record(
+            "load",
+            scenario.title,
+            run_id,
+            scenario,
+            plan,
+            client,
+            options,
+            folder,
+            scale=options.scale,
+            users_factor=options.users,
+            stages=plan["stages"],
+            think_seconds=plan["think_seconds"],
+            workers=options.workers,
+        ),
         "client": client,
         "server": server,
         "checks": checks,
@@ -249,3 +244,33 @@ def server_measurements(settings: StackSettings, client: dict[str, Any]) -> dict
 
 def command_line(argv: list[str]) -> str:
     return " ".join(shlex.quote(a) for a in argv)
+
+
+def run_record(
+    kind: str,
+    title: str,
+    run_id: str,
+    scenario: Scenario,
+    plan: dict[str, Any],
+    client: dict[str, Any],
+    options: RunOptions,
+    folder: Path,
+    **specific: Any,
+) -> dict[str, Any]:
+    """The summary's `run` section: what every run records, then what its kind adds."""
+    return {
+        "id": run_id,
+        "kind": kind,
+        "scenario": scenario.name,
+        "plan_id": scenario.plan_id,
+        "title": title,
+        "target": plan["target"],
+        "started_at": client["started_at"],
+        "ended_at": client["ended_at"],
+        "duration_seconds": client["duration_seconds"],
+        **specific,
+        "measured_requests": list(scenario.measured),
+        "params": plan["params"],
+        "command": options.command,
+        "folder": str(folder),
+    }
