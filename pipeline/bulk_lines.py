@@ -45,7 +45,11 @@ def too_deep_document(document: dict[str, Any]) -> bytes:
     refusal is: core fields plus the whole record as text. Refusing it instead would leave its
     chunk unacked, and a sender waiting for the ack would send it again for ever."""
     metrics.DOCUMENTS_DEGRADED.inc()
-    log.warning("a record is nested deeper than %d levels; indexing it degraded", ORJSON_DEPTH)
+    log.warning(
+        "a record is nested deeper than %d levels; indexing it degraded",
+        ORJSON_DEPTH,
+        extra={"event": "pipeline.record_too_deep"},
+    )
     reason = (
         f"the record is nested deeper than {ORJSON_DEPTH} levels; "
         "it is kept whole as text in event.original"

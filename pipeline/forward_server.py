@@ -63,7 +63,11 @@ class ForwardReceiver:
             pass
         except Exception:  # one connection's surprise must not reach the others
             metrics.CONNECTIONS_CLOSED.labels(reason="internal").inc()
-            log.exception("closing forward connection %s after an unexpected error", peer)
+            log.exception(
+                "closing forward connection %s after an unexpected error",
+                peer,
+                extra={"event": "pipeline.forward_connection_failed"},
+            )
         finally:
             writer.close()
 
@@ -91,7 +95,12 @@ class ForwardReceiver:
     @staticmethod
     def close_for(reason: str, detail: str) -> None:
         metrics.CONNECTIONS_CLOSED.labels(reason=reason).inc()
-        log.warning("closing forward connection (%s): %s", reason, detail)
+        log.warning(
+            "closing forward connection (%s): %s",
+            reason,
+            detail,
+            extra={"event": "pipeline.forward_connection_refused"},
+        )
 
 
 class HeartbeatProtocol(asyncio.DatagramProtocol):

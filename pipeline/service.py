@@ -16,6 +16,8 @@ from types import FrameType
 import uvicorn
 from prometheus_client import start_http_server
 
+from instrumentation.logs import configure_logging
+from instrumentation.settings import load_settings
 from pipeline import metrics
 from pipeline.buffer import DiskBuffer
 from pipeline.forward_server import ForwardReceiver, HeartbeatProtocol
@@ -60,6 +62,7 @@ async def serve(settings: PipelineSettings) -> None:
         settings.host,
         settings.otlp_port,
         settings.buffer_dir,
+        extra={"event": "pipeline.started"},
     )
     try:
         await http.serve()  # returns on SIGTERM/SIGINT
@@ -71,7 +74,11 @@ async def serve(settings: PipelineSettings) -> None:
         writer.stop()
         writer.join(timeout=10)
         buffer.close()
-        log.info("pipeline stopped; %d bytes left to index", buffer.pending_bytes())
+        log.info(
+            "pipeline stopped; %d bytes left to index",
+            buffer.pending_bytes(),
+            extra={"event": "pipeline.stopped"},
+        )
 
 
 async def sync_periodically(buffer: DiskBuffer, interval: float) -> None:
@@ -86,8 +93,9 @@ def keep_running_after_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per bulk is noise
+    # ECS JSON lines like every service's, on stdout only: shipping its own lines through
+    # itself would loop (and lose them exactly when the pipeline is the thing failing).
+    configure_logging("pipeline", load_settings().model_copy(update={"fluent_enabled": False}))
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, keep_running_after_signal)
     # While the event loop decodes records it holds the GIL; a bulk thread whose response came

@@ -159,11 +159,20 @@ class ElasticsearchWriter(threading.Thread):
         if isinstance(error, httpx.HTTPError):
             metrics.ELASTICSEARCH_UP.set(0)
             metrics.BULK_RETRIES.labels(reason=type(error).__name__).inc()
-            log.warning("Elasticsearch unavailable (%s); retrying in %.1f s", error, backoff)
+            log.warning(
+                "Elasticsearch unavailable (%s); retrying in %.1f s",
+                error,
+                backoff,
+                extra={"event": "pipeline.elasticsearch_unavailable"},
+            )
             self.templates_ready = False  # a cluster that comes back may be a fresh one
         else:
             metrics.BULK_RETRIES.labels(reason="unexpected").inc()
-            log.exception("unexpected error in the writer; retrying in %.1f s", backoff)
+            log.exception(
+                "unexpected error in the writer; retrying in %.1f s",
+                backoff,
+                extra={"event": "pipeline.writer_failed"},
+            )
         self.stopping.wait(backoff)
 
     def housekeeping(self) -> None:
@@ -171,12 +180,21 @@ class ElasticsearchWriter(threading.Thread):
         if not self.templates_ready:
             ilm = install_templates(self.client, self.settings.retention_days)
             self.templates_ready = True
-            log.info("index templates installed (ILM policy %s)", "applied" if ilm else "absent")
+            log.info(
+                "index templates installed (ILM policy %s)",
+                "applied" if ilm else "absent",
+                extra={"event": "pipeline.templates_installed"},
+            )
         if time.monotonic() >= self._next_sweep:
             deleted = sweep_retention(self.client, self.settings.retention_days)
             metrics.INDICES_DELETED.inc(len(deleted))
             if deleted:
-                log.info("retention sweep deleted %d indices: %s", len(deleted), deleted)
+                log.info(
+                    "retention sweep deleted %d indices: %s",
+                    len(deleted),
+                    deleted,
+                    extra={"event": "pipeline.indices_retired"},
+                )
             self._next_sweep = time.monotonic() + self.settings.sweep_interval_seconds
 
     def index(self, batch: Batch) -> None:
@@ -244,10 +262,19 @@ class ElasticsearchWriter(threading.Thread):
         document = orjson.loads(source)
         if "pipeline.degraded" not in (document.get("tags") or []):
             metrics.DOCUMENTS_DEGRADED.inc()
-            log.warning("document refused (%s); indexing it degraded", reason[:300])
+            log.warning(
+                "document refused (%s); indexing it degraded",
+                reason[:300],
+                extra={"event": "pipeline.document_degraded"},
+            )
             return orjson.dumps(degraded_document(document, reason, source.decode()))
         metrics.RECORDS_DROPPED.labels(reason="refused").inc()
-        log.error("degraded document refused too (%s); written to %s", reason, self.dead_letters)
+        log.error(
+            "degraded document refused too (%s); written to %s",
+            reason,
+            self.dead_letters,
+            extra={"event": "pipeline.document_dead_lettered"},
+        )
         with self.dead_letters.open("ab") as file:
             file.write(action + b"\n" + source + b"\n")
         return None
