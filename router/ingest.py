@@ -35,7 +35,9 @@ class IngestResult:
 
 
 def group_incident(target: str, route: dict[str, object]) -> bool:
-    return target == "pagerduty" and route.get("dedup") == "group"
+    """Whether the route asks for one incident per Alertmanager group. Only a target whose route
+    shape has `dedup` (PagerDuty's, in router/targets.py) can ask: routes forbid unknown fields."""
+    return route.get("dedup") == "group"
 
 
 def identity_for(target: str, route: dict[str, object], alert: WebhookAlert, group: str) -> str:
