@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -127,6 +127,7 @@ class StackSettings(StrictSettings):
 class TestRunSettings(StrictSettings):
     """The test suite's own switches (`tests/conftest.py` and the drills read them)."""
 
+    __test__: ClassVar[bool] = False  # a settings class, not a pytest test class
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
 
     test_stack: Literal["", "running"] = Field(
