@@ -57,7 +57,9 @@ class UnknownSetting(ValueError):
 class StrictSettings(BaseSettings):
     """A settings class whose prefix is checked: `<PREFIX>ANYTHING` must be some class's field."""
 
-    model_config = SettingsConfigDict(extra="forbid", populate_by_name=True)
+    # No populate_by_name: a field with an alias (the stack's SOUNDCHECK_STACK_*) must not also be
+    # read from <prefix><field>, the variable of the service it describes.
+    model_config = SettingsConfigDict(extra="forbid")
     # Names under the prefix that are not fields but are read through the class all the same
     # (the router's per-service PagerDuty keys); a name starting with one of these is known.
     dynamic_env_prefixes: ClassVar[tuple[str, ...]] = ()

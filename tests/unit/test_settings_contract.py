@@ -154,6 +154,24 @@ def test_no_variable_is_read_by_two_settings_classes() -> None:
     assert {name: names for name, names in readers.items() if len(names) > 1} == {}
 
 
+def test_a_field_with_its_own_variable_is_not_also_read_under_its_field_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # StackSettings.router_port is SOUNDCHECK_STACK_ROUTER_PORT; SOUNDCHECK_ROUTER_PORT is the
+    # router's own variable and must not move the stack's router (it did, by populate_by_name).
+    checked = 0
+    for cls in settings_classes():
+        for field, name in cls.env_names().items():
+            by_field_name = (cls.env_prefix() + field).upper()
+            if name == by_field_name:
+                continue
+            monkeypatch.setenv(by_field_name, "12345")
+            assert getattr(cls(), field) == cls.model_fields[field].default, by_field_name
+            monkeypatch.delenv(by_field_name)
+            checked += 1
+    assert checked >= 5  # the stack's own-service ports and token
+
+
 def test_every_package_imports_from_outside_the_repository_without_pythonpath(
     tmp_path: Path,
 ) -> None:
