@@ -14,12 +14,14 @@ from collections.abc import Iterator
 
 import psutil
 import pytest
+from playwright.sync_api import BrowserContext
 from rich.console import Console
 
 from soundcheck.progress import PlainProgress
 from soundcheck.settings import StackSettings, TestRunSettings, load_settings
 from soundcheck.stack.part import State
 from soundcheck.stack.stack import Stack
+from tests.support.browser import ARTIFACTS, SAVED_SCREENSHOTS, launch_chromium
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +59,18 @@ def processes_using(path: str) -> list[str]:
         if path in cmdline and proc.pid != os.getpid():
             found.append(f"{proc.pid}: {cmdline[:120]}")
     return found
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """One headless Chromium for the session (tests/support/browser.py); each test opens its
+    own pages with `open_on_host`."""
+    with launch_chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SAVED_SCREENSHOTS:
+        terminalreporter.write_sep("-", f"screenshots kept in {ARTIFACTS}")
+        for path in SAVED_SCREENSHOTS:
+            terminalreporter.write_line(f"  {path.name}")
