@@ -75,6 +75,11 @@ def write_client(
 ) -> None:
     client = summarize(collector, users_by_second, began, ended)
     client["user_prefix"] = plan["user_prefix"]
+    if plan.get("per_second_detail"):  # a drill's windows: exact p95 and failures inside them
+        client["per_second"] = {
+            str(second): {"ms": bucket[2], "failed": collector.failed.get(second, {})}
+            for second, bucket in sorted(collector.seconds.items())
+        }
     if steps is not None:
         from loadtest.collector import percentile
 

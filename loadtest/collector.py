@@ -33,6 +33,8 @@ class Collector:
         self.errors: list[dict[str, Any]] = []
         self.starts: list[float] = []  # seconds each visitor took to start (the queue wait)
         self.steps: dict[int, dict[str, Any]] = {}  # capacity: by step, by arrival's start
+        # second → "name status" → failed answers (a drill counts them inside its fault window)
+        self.failed: dict[int, dict[str, int]] = {}
 
     def record(
         self,
@@ -66,6 +68,9 @@ class Collector:
             if cache_hit == "true":
                 self.cache["hits"] += 1
                 self.cache["hit_ms"].append(elapsed_ms)
+        if not ok:
+            failed = self.failed.setdefault(second, {})
+            failed[f"{name} {code}"] = failed.get(f"{name} {code}", 0) + 1
         if not ok and len(self.errors) < ERROR_SAMPLES:
             self.errors.append({"name": name, "status": status, "error": (error or "")[:300]})
         if step is not None:
@@ -84,6 +89,7 @@ class Collector:
             "errors": self.errors,
             "starts": self.starts,
             "steps": {str(k): v for k, v in self.steps.items()},
+            "failed": {str(k): v for k, v in self.failed.items()},
         }
         self.reset()
         return data
@@ -115,6 +121,10 @@ class Collector:
             found["requests"] += theirs["requests"]
             found["failures"] += theirs["failures"]
             found["ms"].extend(theirs["ms"])
+        for second, theirs in data.get("failed", {}).items():
+            failed = self.failed.setdefault(int(second), {})
+            for key, count in theirs.items():
+                failed[key] = failed.get(key, 0) + count
 
     def window(self, until: int, seconds: int) -> tuple[float, float | None, float]:
         """(requests/s, measured p95 ms, error %) over the last `seconds` before `until`."""

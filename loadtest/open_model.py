@@ -69,7 +69,10 @@ class ArrivalUser(FastHttpUser):
         worst_lag = 0.0
         next_at = time.monotonic()
         stop_at = next_at + seconds
+        stop_file = Path(plan["stop_file"]) if plan.get("stop_file") else None
         while next_at < stop_at:
+            if stop_file is not None and stop_file.exists():
+                break  # a drill's traffic ends when the drill says so
             lag = time.monotonic() - next_at
             if lag < 0:
                 gevent.sleep(-lag)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from soundcheck.demo import run_demo
 from soundcheck.demo_opening import DemoError
+from soundcheck.drill_cli import drill
 from soundcheck.load_cli import load_app
 from soundcheck.log_search import print_log_search
 from soundcheck.progress import LiveProgress, PlainProgress
@@ -27,6 +28,7 @@ from soundcheck.stack.stack import Stack
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 app.add_typer(router_app, name="router")
 app.add_typer(load_app, name="load")
+app.command("drill")(drill)
 console = Console()
 errors = Console(stderr=True)
 

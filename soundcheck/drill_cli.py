@@ -1,0 +1,73 @@
+"""`soundcheck drill ...`: failure drills against the running stack (docs/drills.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from soundcheck.drill.definition import DrillError, drill_names, load_drill
+from soundcheck.drill.engine import DEFAULT_RESULTS, DrillOptions, run_drill
+from soundcheck.settings import load_settings
+from soundcheck.stack.stack import Stack
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    errors.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def list_drills() -> None:
+    table = Table(title_justify="left")
+    for column in ("drill", "failure point", "what", "expected alert"):
+        table.add_column(column)
+    for name in drill_names():
+        d = load_drill(name)
+        table.add_row(name, d.failure_point, d.title, ", ".join(d.expect.alerts) or "none")
+    console.print(table)
+
+
+def say(line: str) -> None:
+    console.print(line, highlight=False, soft_wrap=True)
+
+
+def drill(
+    name: Annotated[str, typer.Argument(help="a drill (see `soundcheck drill list`), or `list`")],
+    short: Annotated[bool, typer.Option(help="CI settings: a short fault, low traffic")] = False,
+    results: Annotated[Path, typer.Option(help="where run folders are written")] = DEFAULT_RESULTS,
+    settle: Annotated[
+        float, typer.Option(min=0, help="seconds to wait for the steady state before refusing")
+    ] = 180.0,
+) -> None:
+    """Run a failure drill: steady state, traffic, fault, repair (always), checks, verdicts."""
+    if name == "list":
+        list_drills()
+        return
+    try:
+        found = load_drill(name)
+    except DrillError as error:
+        raise fail(str(error)) from None
+    options = DrillOptions(
+        results=results,
+        settle_seconds=settle,
+        command=" ".join(["soundcheck", *sys.argv[1:]]),
+        settings_name="short" if short else "full",
+    )
+    journal = run_drill(Stack(load_settings()), found.short() if short else found, options, say)
+    for check in journal["checks"]:
+        colour = {"Pass": "green", "Fail": "red"}.get(check["verdict"], "dim")
+        say(
+            f"  [{colour}]{check['verdict']:<4}[/] {check['name']}: {check['measured']} "
+            f"(target {check['target']})"
+        )
+    say(f"verdict {journal['verdict']}, score {journal['score']} %, status {journal['status']}")
+    say(f"report: {journal['folder']}/report.html")
+    if journal["verdict"] != "Pass":
+        raise typer.Exit(1)
