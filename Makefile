@@ -1,7 +1,11 @@
 # The two commands: `make demo` and `make test`. Both run `make setup` first.
-.PHONY: setup demo test lint unit integration up down status
+.PHONY: setup demo test lint unit integration drill-tests up down status
 
 VENV := .venv/bin
+SHELL := /bin/bash
+# The drill tests stop and kill parts of their stack, so they get a stack of their own beside the
+# main suite's: its own home and every port + 30000 (the highest, 26381, becomes 56381).
+DRILLS_STACK := SOUNDCHECK_HOME=$(CURDIR)/.soundcheck-drills SOUNDCHECK_PORT_OFFSET=30000
 
 setup:
 	@bash soundcheck/setup.sh
@@ -9,8 +13,21 @@ setup:
 demo: setup
 	$(VENV)/soundcheck demo
 
+# The main suite and the drill tests run at the same time, each on its own stack; the drills'
+# lines are prefixed [drills]. Fails if either fails; the drills' stack is stopped at the end.
 test: setup lint
-	$(VENV)/pytest tests
+	@set -o pipefail; \
+	( $(DRILLS_STACK) $(VENV)/pytest tests/drills --durations=0 2>&1 | sed -u 's/^/[drills] /' ) & \
+	drills=$$!; \
+	$(VENV)/pytest tests --ignore=tests/drills; main=$$?; \
+	wait $$drills; drill_tests=$$?; \
+	$(DRILLS_STACK) $(VENV)/soundcheck down > /dev/null 2>&1; \
+	echo "main suite exit $$main, drill tests exit $$drill_tests"; \
+	test $$main -eq 0 -a $$drill_tests -eq 0
+
+drill-tests: setup
+	$(DRILLS_STACK) $(VENV)/pytest tests/drills --durations=0; status=$$?; \
+	$(DRILLS_STACK) $(VENV)/soundcheck down > /dev/null 2>&1; exit $$status
 
 lint:
 	$(VENV)/ruff check .
@@ -21,7 +38,7 @@ unit: setup
 	$(VENV)/pytest tests/unit
 
 integration: setup
-	$(VENV)/pytest tests/integration
+	$(VENV)/pytest tests/integration --ignore=tests/drills
 
 up: setup
 	$(VENV)/soundcheck up

@@ -45,9 +45,9 @@ def kill_part(context: DrillContext, part: str) -> str:
     return f"SIGKILLed {part}"
 
 
-def booking_children(context: DrillContext, marker: str) -> list[psutil.Process]:
+def booking_children(stack: Stack, marker: str) -> list[psutil.Process]:
     """Children of the booking part's gunicorn master whose command line contains `marker`."""
-    master = context.stack.part("booking").process.process()
+    master = stack.part("booking").process.process()
     if master is None:
         raise DrillError("The booking service is not running; start it with `soundcheck up`.")
     return [
@@ -59,7 +59,7 @@ def kill_gunicorn_worker(context: DrillContext) -> str:
     """SIGKILL one gunicorn worker of the booking service; the master starts a new one."""
     workers = [
         child
-        for child in booking_children(context, "")
+        for child in booking_children(context.stack, "")
         if "booking_app worker" not in " ".join(child.cmdline())
     ]
     if not workers:
@@ -72,7 +72,7 @@ def signal_background_worker(context: DrillContext, signal_name: str) -> str:
     """Send SIGSTOP / SIGCONT to the booking service's background worker (queue activation,
     outbox relay, consumers): SIGSTOP stalls it, SIGCONT repairs it."""
     number = signal.Signals[signal_name]
-    found = booking_children(context, "booking_app worker")
+    found = booking_children(context.stack, "booking_app worker")
     for child in found:
         os.kill(child.pid, number)
     return f"{signal_name} to {len(found)} background worker(s)"

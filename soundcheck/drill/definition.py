@@ -126,7 +126,8 @@ def drill_names() -> list[str]:
 
 
 def load_drill(name: str) -> Drill:
-    path = DRILLS / f"{name}.yaml"
+    """A drill by name (drills/<name>.yaml), or any drill file by its path (ends in .yaml)."""
+    path = Path(name) if name.endswith(".yaml") else DRILLS / f"{name}.yaml"
     if not path.exists():
         raise DrillError(
             f"No drill named {name!r}; `soundcheck drill list` shows them: "

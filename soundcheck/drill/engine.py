@@ -43,6 +43,7 @@ class DrillOptions:
     traffic: bool = True
     command: str = ""
     settings_name: str = "full"
+    deadline_seconds: float | None = None  # the watchdog's (default: from the drill's budgets)
 
 
 def seen_so_far(observer: Observer, fault_at: float) -> str:
@@ -98,7 +99,6 @@ class DrillRun:
         j = self.journal
         j["started"] = time.time()
         with self.stop:
-            self.stop.arm_watchdog(self.watchdog_seconds())
             injected = False
             try:
                 self.repair_owed()
@@ -128,13 +128,10 @@ class DrillRun:
         return j
 
     def watchdog_seconds(self) -> float:
+        if self.options.deadline_seconds is not None:
+            return self.options.deadline_seconds
         hold = max(self.drill.hold_seconds, self.drill.expect.detect_within + 60)
-        return (
-            self.options.settle_seconds
-            + hold
-            + self.drill.expect.recover_within
-            + WATCHDOG_SPARE_SECONDS
-        )
+        return hold + self.drill.expect.recover_within + WATCHDOG_SPARE_SECONDS
 
     def fail(self, message: str, injected: bool) -> None:
         self.journal["status"] = "failed" if injected else "aborted"
@@ -192,6 +189,7 @@ class DrillRun:
             return
         self.phase("fault")
         guard.owe_repair(self.stack.settings.home, self.drill.name, self.drill.rollbacks)
+        self.stop.arm_watchdog(self.watchdog_seconds())  # from here on, a repair is owed
         window = self.journal["window"]
         window["fault_started"] = fault_at = time.time()
         for activity in self.drill.method:

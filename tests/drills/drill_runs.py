@@ -1,0 +1,45 @@
+"""Running a drill from a test: its short (CI) settings, results under the test's tmp_path, every
+progress line kept for the failure message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from soundcheck.drill.definition import load_drill
+from soundcheck.drill.engine import DrillOptions, run_drill
+from soundcheck.stack.part import State
+from soundcheck.stack.stack import Stack
+
+SETTLE_SECONDS = 300.0  # the previous drill's collateral alerts resolving on a loaded machine
+
+
+def run_short(stack: Stack, name: str, results: Path, **options: Any) -> tuple[dict[str, Any], str]:
+    said: list[str] = []
+    journal = run_drill(
+        stack,
+        load_drill(name).short(),
+        DrillOptions(results=results, settle_seconds=SETTLE_SECONDS, **options),
+        said.append,
+    )
+    return journal, "\n".join(said)
+
+
+def verdicts(journal: dict[str, Any]) -> dict[str, str]:
+    return {c["name"]: c["verdict"] for c in journal["checks"]}
+
+
+def assert_drill_held_its_promise(stack: Stack, journal: dict[str, Any], said: str) -> None:
+    """What every drill's CI test asserts of its journal: the expected alert paged within its
+    budget, nothing lost, repaired and resolved, the stack healthy afterwards."""
+    found = verdicts(journal)
+    alert = journal["expect"]["alerts"][0]
+    assert journal["status"] == "completed", said
+    assert found[f"detect: {alert} paged"] == "Pass", said
+    for name in ("repaired", "alerts resolved", "recovery", "stack healthy afterwards"):
+        assert found[name] == "Pass", (name, said)
+    for name in ("no double booking", "no event lost", "each page delivered once, resolved once"):
+        assert found[name] == "Pass", (name, journal["loss"], said)
+    assert journal["traffic"]["requests"] > 0
+    assert all(s.state is State.RUNNING for s in stack.status())
+    assert (Path(journal["folder"]) / "report.html").exists()
