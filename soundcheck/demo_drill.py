@@ -5,7 +5,6 @@ page PagerDuty (the sandbox) with its links; Redis is started again whatever hap
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -16,19 +15,10 @@ from rich.progress import Progress
 
 from sandbox.client import SandboxClient, only_mentioning
 from soundcheck.demo_opening import QUEUE_WAIT_SECONDS, DemoError, Opening, Wave, run_wave
+from soundcheck.drill.polling import wait_for
 from soundcheck.stack.stack import Stack
 
 PAGE_TEXT = "FIRING RedisDown"
-
-
-def wait_for(what: Callable[[], Any], within: float, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        found = what()
-        if found:
-            return found
-        time.sleep(every)
-    return None
 
 
 @dataclass

@@ -201,8 +201,7 @@ class DrillRun:
         self.hold(fault_at)
 
     def paged(self) -> bool:
-        alerts = self.watcher.timeline()["alerts"]
-        return all(alerts.get(a, {}).get("paged") for a in self.drill.expect.alerts)
+        return all(self.watcher.seen(a, "paged") for a in self.drill.expect.alerts)
 
     def hold(self, fault_at: float) -> None:
         drill = self.drill

@@ -29,9 +29,16 @@ def page_alertname(event: dict[str, Any]) -> str | None:
 class Observer(threading.Thread):
     """Watches alerts and notifications from `began` (epoch) on; `timeline()` is a snapshot."""
 
-    def __init__(self, settings: StackSettings, sandbox: SandboxClient, began: float) -> None:
+    def __init__(
+        self,
+        settings: StackSettings,
+        sandbox: SandboxClient,
+        began: float,
+        every: float = POLL_SECONDS,
+    ) -> None:
         super().__init__(name="drill-observer", daemon=True)
         self.began = began
+        self.every = every
         self.sandbox = sandbox
         self.prometheus = httpx.Client(
             base_url=f"http://{settings.host}:{settings.prometheus_port}", timeout=5
@@ -49,7 +56,7 @@ class Observer(threading.Thread):
     def run(self) -> None:
         while not self.done.is_set():
             self.poll_once()
-            self.done.wait(POLL_SECONDS)
+            self.done.wait(self.every)
 
     def stop(self) -> None:
         self.done.set()
@@ -106,7 +113,7 @@ class Observer(threading.Thread):
                 entry = self._entry(name)
                 entry["priority"] = priorities[name]
                 if entry["pending"] is None and entry["firing"] is None:
-                    entry["before_the_drill"] = now - self.began < POLL_SECONDS * 2
+                    entry["before_the_drill"] = now - self.began < self.every * 2
                 if entry["pending"] is None:
                     entry["pending"] = now
                 if state == "firing" and entry["firing"] is None:
@@ -165,6 +172,12 @@ class Observer(threading.Thread):
             for name, entry in self.alerts.items():
                 posted = [p["at"] for p in self.slack if name in p["text"]]
                 entry["slack"] = min(posted) if posted else None
+
+    def seen(self, alert: str, stage: str) -> float | None:
+        """When `alert` first reached `stage` (pending, firing, alertmanager, paged, ...)."""
+        with self.lock:
+            at = self.alerts.get(alert, {}).get(stage)
+        return None if at is None else float(at)
 
     def timeline(self) -> dict[str, Any]:
         with self.lock:

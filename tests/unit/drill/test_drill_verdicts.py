@@ -1,0 +1,54 @@
+"""The verdict arithmetic: the fault window splits the traffic's seconds, the score weighs the
+judged checks, and an interrupted drill is Stopped, not failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from soundcheck.drill.measure import good_again_at, window_figures
+from soundcheck.drill.verdicts import FAIL, NA, PASS, check, score, verdict
+
+
+def client() -> dict[str, Any]:
+    series = [
+        {"t": t, "requests": 10, "failures": 5 if 103 <= t < 106 else 0} for t in range(100, 110)
+    ]
+    per_second = {
+        str(t): {
+            "ms": [float(t)],
+            "failed": {"POST /reservations 503": 5} if 103 <= t < 106 else {},
+        }
+        for t in range(100, 110)
+    }
+    return {"series": series, "per_second": per_second}
+
+
+def test_failures_inside_the_fault_window_are_counted_by_request_and_status() -> None:
+    inside = window_figures(client(), (103.2, 105.9), want_inside=True)
+    outside = window_figures(client(), (103.2, 105.9), want_inside=False)
+    assert (inside["requests"], inside["failures"]) == (30, 15)
+    assert inside["failed_by_request"] == {"POST /reservations 503": 15}
+    assert inside["availability_percent"] == 50.0
+    assert (outside["requests"], outside["failures"], outside["availability_percent"]) == (
+        70,
+        0,
+        100.0,
+    )
+
+
+def test_answers_are_good_again_after_the_last_failed_second() -> None:
+    assert good_again_at(client(), 104.0) == 106.0
+    assert good_again_at(client(), 107.0) == 107.0
+
+
+def test_the_score_weighs_only_the_judged_checks() -> None:
+    checks = [
+        check("a", "EOT", 10, True, 1, ""),
+        check("b", "EOT", 5, False, 1, ""),
+        check("c", "EOT", 5, None, None, ""),
+    ]
+    assert [c["verdict"] for c in checks] == [PASS, FAIL, NA]
+    assert score(checks) == 66.7
+    assert verdict(checks, "completed") == FAIL
+    assert verdict(checks[:1], "completed") == PASS
+    assert verdict(checks, "interrupted") == "Stopped"
