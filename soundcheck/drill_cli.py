@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,6 +12,7 @@ from rich.table import Table
 
 from soundcheck.drill.definition import DrillError, drill_names, load_drill
 from soundcheck.drill.engine import DEFAULT_RESULTS, DrillOptions, run_drill
+from soundcheck.drill.gameday import run_game_day
 from soundcheck.settings import load_settings
 from soundcheck.stack.stack import Stack
 
@@ -38,28 +39,70 @@ def say(line: str) -> None:
     console.print(line, highlight=False, soft_wrap=True)
 
 
+def print_game_day(summary: dict[str, Any]) -> None:
+    table = Table(title="game day", title_justify="left")
+    for column in ("drill", "verdict", "score %", "paged s", "recovered s", "failed checks"):
+        table.add_column(column)
+    for row in summary["drills"]:
+        colour = {"Pass": "green", "Fail": "red"}.get(row["verdict"], "dim")
+        table.add_row(
+            row["drill"],
+            f"[{colour}]{row['verdict']}[/]",
+            str(row["score"]),
+            str(row["paged_after"]),
+            str(row["recovery"]),
+            ", ".join(row["failed_checks"]) or "none",
+        )
+    console.print(table)
+    for row in summary["plan"]:
+        met = {None: "-", True: "[green]met[/]", False: "[red]missed[/]"}[row["met"]]
+        say(
+            f"  {row['metric']}: {row['before']} → {row['target']}: "
+            f"{row['measured'] or 'not measured'} {met}"
+        )
+    say(f"game-day report: {summary['folder']}/report.html")
+
+
 def drill(
-    name: Annotated[str, typer.Argument(help="a drill (see `soundcheck drill list`), or `list`")],
+    name: Annotated[
+        str, typer.Argument(help="a drill (see `soundcheck drill list`), `all` or `list`")
+    ],
     short: Annotated[bool, typer.Option(help="CI settings: a short fault, low traffic")] = False,
     results: Annotated[Path, typer.Option(help="where run folders are written")] = DEFAULT_RESULTS,
     settle: Annotated[
         float, typer.Option(min=0, help="seconds to wait for the steady state before refusing")
     ] = 180.0,
+    only: Annotated[
+        str | None, typer.Option(help="with `all`: these drills only, e.g. redis-down,db-down")
+    ] = None,
 ) -> None:
-    """Run a failure drill: steady state, traffic, fault, repair (always), checks, verdicts."""
+    """Run a failure drill (or `all`: a game day with one report): steady state, traffic,
+    fault, repair (always), checks, verdicts."""
     if name == "list":
         list_drills()
         return
-    try:
-        found = load_drill(name)
-    except DrillError as error:
-        raise fail(str(error)) from None
     options = DrillOptions(
         results=results,
         settle_seconds=settle,
         command=" ".join(["soundcheck", *sys.argv[1:]]),
         settings_name="short" if short else "full",
     )
+    if name == "all":
+        names = [n.strip() for n in only.split(",")] if only else drill_names()
+        try:
+            for each in names:
+                load_drill(each)
+        except DrillError as error:
+            raise fail(str(error)) from None
+        summary = run_game_day(Stack(load_settings()), names, short, options, say)
+        print_game_day(summary)
+        if not summary["passed"]:
+            raise typer.Exit(1)
+        return
+    try:
+        found = load_drill(name)
+    except DrillError as error:
+        raise fail(str(error)) from None
     journal = run_drill(Stack(load_settings()), found.short() if short else found, options, say)
     for check in journal["checks"]:
         colour = {"Pass": "green", "Fail": "red"}.get(check["verdict"], "dim")

@@ -37,9 +37,11 @@ class Expect:
     alerts: tuple[str, ...]  # must fire and page; the first one is timed as detection
     collateral: tuple[str, ...] = ()  # others that may fire and are no false page
     detect_within: float = DEFAULT_DETECT_SECONDS
+    # What the alerting design allows (scrape + `for` + Alertmanager's group_wait + delivery);
+    # above detect_within when a rule cannot meet the plan: the verdict still says the miss.
+    page_within: float = DEFAULT_DETECT_SECONDS
     recover_within: float = DEFAULT_RECOVER_SECONDS
     degraded_mode: bool = False  # bookings keep succeeding while the fault lasts
-    failures_expected: bool = True  # the fault may fail requests (availability inside the window)
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,11 @@ def parse(raw: dict[str, Any], source: Path) -> Drill:
                 alerts=tuple(expect.get("alerts") or ()),
                 collateral=tuple(expect.get("collateral") or ()),
                 detect_within=float(expect.get("detect_within", DEFAULT_DETECT_SECONDS)),
+                page_within=float(
+                    expect.get("page_within", expect.get("detect_within", DEFAULT_DETECT_SECONDS))
+                ),
                 recover_within=float(expect.get("recover_within", DEFAULT_RECOVER_SECONDS)),
                 degraded_mode=bool(expect.get("degraded_mode", False)),
-                failures_expected=bool(expect.get("failures_expected", True)),
             ),
             traffic=Traffic(
                 scenario=str(traffic.get("scenario", "reservation-stress")),

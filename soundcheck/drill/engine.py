@@ -130,7 +130,7 @@ class DrillRun:
     def watchdog_seconds(self) -> float:
         if self.options.deadline_seconds is not None:
             return self.options.deadline_seconds
-        hold = max(self.drill.hold_seconds, self.drill.expect.detect_within + 60)
+        hold = max(self.drill.hold_seconds, self.drill.expect.page_within + 60)
         return hold + self.drill.expect.recover_within + WATCHDOG_SPARE_SECONDS
 
     def fail(self, message: str, injected: bool) -> None:
@@ -207,7 +207,7 @@ class DrillRun:
         drill = self.drill
         longest = drill.hold_seconds
         if drill.hold_until_paged and drill.expect.alerts:
-            longest = max(drill.hold_seconds, drill.expect.detect_within + 60)
+            longest = max(drill.hold_seconds, drill.expect.page_within + 60)
         next_say = 0.0
         while not self.stop.is_set():
             elapsed = time.time() - fault_at

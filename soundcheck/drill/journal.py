@@ -46,6 +46,7 @@ def new_journal(drill: Drill, settings_name: str, command: str) -> dict[str, Any
             "alerts": list(drill.expect.alerts),
             "collateral": list(drill.expect.collateral),
             "detect_within": drill.expect.detect_within,
+            "page_within": drill.expect.page_within,
             "recover_within": drill.expect.recover_within,
             "degraded_mode": drill.expect.degraded_mode,
         },

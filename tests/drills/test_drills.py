@@ -1,25 +1,13 @@
 """Every drill with its short settings against the real stack: the expected alert pages within
-its budget, nothing is lost, the fault is repaired and resolved, the stack is healthy after."""
+its budget, nothing is lost, the fault is repaired and resolved, the stack is healthy after
+(redis-down and db-down run as the short game day of test_game_day.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from soundcheck.stack.stack import Stack
-from tests.drills.drill_runs import assert_drill_held_its_promise, run_short, verdicts
-
-
-def test_redis_down_pages_and_the_degraded_mode_keeps_booking(stack: Stack, tmp_path: Path) -> None:
-    journal, said = run_short(stack, "redis-down", tmp_path)
-    assert_drill_held_its_promise(stack, journal, said)
-    assert verdicts(journal)["degraded mode serving"] == "Pass", said
-    assert journal["traffic"]["inside"]["requests"] > 0
-
-
-def test_db_down_pages_and_loses_nothing(stack: Stack, tmp_path: Path) -> None:
-    journal, said = run_short(stack, "db-down", tmp_path)
-    assert_drill_held_its_promise(stack, journal, said)
-    assert journal["traffic"]["inside"]["failures"] > 0  # the database really was gone
+from tests.drills.drill_runs import assert_drill_held_its_promise, run_short
 
 
 def test_kafka_down_pages_and_every_outbox_event_is_delivered(stack: Stack, tmp_path: Path) -> None:
