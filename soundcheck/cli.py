@@ -12,8 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from soundcheck.demo import run_demo
-from soundcheck.demo_opening import DemoError
+from soundcheck.demo import DemoError, run_demo
 from soundcheck.drill_cli import drill
 from soundcheck.load_cli import load_app
 from soundcheck.log_search import print_log_search
@@ -179,37 +178,36 @@ def logs(
 
 @app.command()
 def demo(
-    users: Annotated[int, typer.Option(min=4, max=2000, help="users in the ticket opening")] = 120,
-    drill_users: Annotated[
-        int, typer.Option(min=2, max=500, help="users booking while Redis is down")
-    ] = 20,
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=1, help="the opening's length (token-spike stages)")
+    ] = 0.2,
+    users: Annotated[
+        float, typer.Option(min=0.001, max=1, help="the opening's users (of token-spike's 1,000)")
+    ] = 0.1,
 ) -> None:
-    """The main job on the real stack: a ticket opening, then Redis fails and someone is paged."""
+    """A short game day on the real stack: a ticket opening (token-spike), then the redis-down
+    drill; both reports and the sandbox page at the end; exit 1 when a check fails."""
     up(None)
     settings = load_settings()
     try:
-        found = run_demo(_stack(), console, users, drill_users)
+        found = run_demo(_stack(), console, scale, users)
     except DemoError as error:
         raise _fail(StackError(str(error))) from None
     host = settings.host
     console.print("\nWhere to look:")
     where = [
+        ("Opening report", f"{found.opening['run']['folder']}/report.html"),
+        ("Drill report", f"{found.drill['folder']}/report.html"),
         ("Notifications", f"http://{host}:{settings.sandbox_port}/_sandbox"),
         ("Alert router", f"http://{host}:{settings.router_port}/runbooks"),
         ("Prometheus", f"http://{host}:{settings.prometheus_port}/alerts"),
         ("Alertmanager", f"http://{host}:{settings.alertmanager_port}"),
         ("Booking API", f"http://{host}:{settings.booking_port}/openapi.json"),
-        ("Elasticsearch", f"http://{host}:{settings.elasticsearch_port}"),
-        (
-            "MariaDB",
-            f"mysql://{settings.mariadb_user}@{host}:{settings.mariadb_port}/"
-            f"{settings.mariadb_database}",
-        ),
     ]
     for what, address in where:
         console.print(f"  {what:<16} {address}", highlight=False)
     console.print("\nStop everything with `make down` (or `.venv/bin/soundcheck down`).")
-    if found["sold_twice"] or found["page"] is None or found["failed"]:
+    if not found.passed:
         raise typer.Exit(1)
 
 

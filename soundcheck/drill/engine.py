@@ -43,6 +43,7 @@ class DrillOptions:
     traffic: bool = True
     command: str = ""
     settings_name: str = "full"
+    only_expected_alerts: bool = False  # steady state: other alerts may fire (the demo)
     deadline_seconds: float | None = None  # the watchdog's (default: from the drill's budgets)
 
 
@@ -109,6 +110,7 @@ class DrillRun:
                     self.drill.expect.alerts,
                     self.options.settle_seconds,
                     self.say,
+                    self.options.only_expected_alerts,
                 )
                 j["steady_states"]["before"] = {"met": True, "at": time.time()}
                 self.start_watching()

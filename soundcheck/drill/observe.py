@@ -153,8 +153,15 @@ class Observer(threading.Thread):
             if event["kind"] == "trigger" and name:
                 keys[key] = name
             if event["kind"] in ("trigger", "resolve") and name:
+                links = (event.get("body") or {}).get("links") or []
                 pages.append(
-                    {"alertname": name, "kind": event["kind"], "at": event["at"], "key": key}
+                    {
+                        "alertname": name,
+                        "kind": event["kind"],
+                        "at": event["at"],
+                        "key": key,
+                        "links": {str(k.get("text")): str(k.get("href")) for k in links[:10]},
+                    }
                 )
         posts = [
             e

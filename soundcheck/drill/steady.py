@@ -23,8 +23,11 @@ from soundcheck.stack.stack import Stack
 GROUP_FLUSH_SECONDS = 65.0
 
 
-def problems(stack: Stack, sandbox: SandboxClient, alerts: tuple[str, ...]) -> list[str]:
-    """What keeps the stack from its steady state, as sentences (none: steady)."""
+def problems(
+    stack: Stack, sandbox: SandboxClient, alerts: tuple[str, ...], only_expected: bool = False
+) -> list[str]:
+    """What keeps the stack from its steady state, as sentences (none: steady). With
+    `only_expected`, other alerts may be firing (the demo on a stack that has just started)."""
     settings: StackSettings = stack.settings
     found = [f"{s.name} is {s.state}" for s in stack.status() if s.state is not State.RUNNING]
     if found:
@@ -40,6 +43,8 @@ def problems(stack: Stack, sandbox: SandboxClient, alerts: tuple[str, ...]) -> l
         f"http://{settings.host}:{settings.alertmanager_port}/api/v2/alerts", timeout=5
     ).json()
     names = sorted({a["labels"]["alertname"] for a in active} - IGNORED)
+    if only_expected:
+        names = [name for name in names if name in alerts]
     if names:
         found.append(f"alerts active in Alertmanager: {', '.join(names)}")
     found += unresolved_pages(sandbox, alerts)
@@ -74,6 +79,7 @@ def await_steady_state(
     alerts: tuple[str, ...],
     within: float,
     say: Callable[[str], None],
+    only_expected: bool = False,
 ) -> None:
     """Return once the stack is steady; raise DrillError with the reasons after `within` s."""
     last: list[str] = []
@@ -82,7 +88,7 @@ def await_steady_state(
     def steady() -> bool:
         nonlocal last, said_at
         try:
-            last = problems(stack, sandbox, alerts)
+            last = problems(stack, sandbox, alerts, only_expected)
         except (httpx.HTTPError, ValueError, KeyError) as error:
             last = [f"could not ask the stack ({error})"]
         if last and time.monotonic() - said_at > 10:
