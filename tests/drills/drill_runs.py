@@ -1,4 +1,4 @@
-"""Running a drill from a test: its short (CI) settings, results under the test's tmp_path, every
+"""Running a drill from a test: its short (CI) settings, results under results/test-drills/, every
 progress line kept for the failure message."""
 
 from __future__ import annotations
@@ -6,20 +6,36 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from soundcheck import REPO_ROOT
 from soundcheck.drill.definition import load_drill
 from soundcheck.drill.engine import DrillOptions, run_drill
 from soundcheck.stack.part import State
 from soundcheck.stack.stack import Stack
 
 SETTLE_SECONDS = 300.0  # the previous drill's collateral alerts resolving on a loaded machine
+# Not pytest's tmp_path: pytest deletes all but the newest three base folders of a user, and other
+# pytest sessions on the machine would delete a drill's folder while it still runs.
+RESULTS = REPO_ROOT / "results" / "test-drills"
 
 
-def run_short(stack: Stack, name: str, results: Path, **options: Any) -> tuple[dict[str, Any], str]:
+def results_for(test: str) -> Path:
+    folder = RESULTS / test
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def run_short(
+    stack: Stack, name: str, results: Path | None = None, **options: Any
+) -> tuple[dict[str, Any], str]:
     said: list[str] = []
     journal = run_drill(
         stack,
         load_drill(name).short(),
-        DrillOptions(results=results, settle_seconds=SETTLE_SECONDS, **options),
+        DrillOptions(
+            results=results or results_for(Path(name).stem),
+            settle_seconds=SETTLE_SECONDS,
+            **options,
+        ),
         said.append,
     )
     return journal, "\n".join(said)

@@ -16,7 +16,7 @@ import yaml
 from soundcheck.drill.actions import booking_children
 from soundcheck.drill.guard import marker_path
 from soundcheck.stack.stack import Stack
-from tests.drills.drill_runs import run_short
+from tests.drills.drill_runs import results_for, run_short
 from tests.support.polling import eventually
 
 SOUNDCHECK = str(Path(sys.executable).parent / "soundcheck")
@@ -59,7 +59,7 @@ def worker_running(stack: Stack) -> bool:
 
 def test_an_exception_in_the_method_still_repairs(stack: Stack, tmp_path: Path) -> None:
     broken = {"type": "action", "name": "broken", "provider": {"type": "python", "func": "nope"}}
-    journal, said = run_short(stack, stall_drill(tmp_path, [broken]), tmp_path, traffic=False)
+    journal, said = run_short(stack, stall_drill(tmp_path, [broken]), traffic=False)
     assert journal["status"] == "failed", said
     assert "no function 'nope'" in journal["failed_step"]["error"]
     assert [r["activity"] for r in journal["rollbacks"]] == ["resume-worker"]
@@ -71,9 +71,7 @@ def test_an_exception_in_the_method_still_repairs(stack: Stack, tmp_path: Path) 
 def test_the_watchdog_ends_a_drill_past_its_deadline_and_repairs(
     stack: Stack, tmp_path: Path
 ) -> None:
-    journal, said = run_short(
-        stack, stall_drill(tmp_path), tmp_path, traffic=False, deadline_seconds=3
-    )
+    journal, said = run_short(stack, stall_drill(tmp_path), traffic=False, deadline_seconds=3)
     assert journal["status"] == "failed", said
     assert journal["failed_step"]["phase"] == "watchdog"
     window = journal["window"]
@@ -83,8 +81,9 @@ def test_the_watchdog_ends_a_drill_past_its_deadline_and_repairs(
 
 
 def test_ctrl_c_stops_the_drill_and_repairs(stack: Stack, tmp_path: Path) -> None:
+    results = results_for("ctrl-c")
     drill = subprocess.Popen(
-        [SOUNDCHECK, "drill", stall_drill(tmp_path), "--results", str(tmp_path), "--settle", "300"],
+        [SOUNDCHECK, "drill", stall_drill(tmp_path), "--results", str(results), "--settle", "300"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -100,5 +99,5 @@ def test_ctrl_c_stops_the_drill_and_repairs(stack: Stack, tmp_path: Path) -> Non
     assert "verdict Stopped" in out, out
     assert worker_running(stack), out
     assert not marker.exists()
-    (journal_path,) = tmp_path.glob("*-drill-stall/journal.json")
+    journal_path = sorted(results.glob("*-drill-stall/journal.json"))[-1]
     assert '"status": "interrupted"' in journal_path.read_text()

@@ -4,19 +4,17 @@ its budget, nothing is lost, the fault is repaired and resolved, the stack is he
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from soundcheck.stack.stack import Stack
 from tests.drills.drill_runs import assert_drill_held_its_promise, run_short
 
 
-def test_kafka_down_pages_and_every_outbox_event_is_delivered(stack: Stack, tmp_path: Path) -> None:
-    journal, said = run_short(stack, "kafka-down", tmp_path)
+def test_kafka_down_pages_and_every_outbox_event_is_delivered(stack: Stack) -> None:
+    journal, said = run_short(stack, "kafka-down")
     assert_drill_held_its_promise(stack, journal, said)
     assert journal["loss"]["outbox"]["written"] > 0
 
 
-def test_booking_crash_pages_and_the_service_comes_back(stack: Stack, tmp_path: Path) -> None:
-    journal, said = run_short(stack, "booking-crash", tmp_path)
+def test_booking_crash_pages_and_the_service_comes_back(stack: Stack) -> None:
+    journal, said = run_short(stack, "booking-crash")
     assert_drill_held_its_promise(stack, journal, said)
     assert [r["activity"] for r in journal["run"]] == ["kill-one-gunicorn-worker", "kill-booking"]
