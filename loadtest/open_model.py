@@ -40,6 +40,8 @@ class ArrivalUser(FastHttpUser):
         scenario = find_scenario(plan["scenario"])
         visitors = self._visitors(scenario, plan)
         turn = itertools.cycle(visitors)
+        if plan.get("sending_file"):  # a drill injects its fault once the arrivals flow
+            Path(plan["sending_file"]).touch()
         pool = Pool(size=int(plan["max_in_flight"]))
         for index, rate in enumerate(plan["rates"]):
             self.steps_out.append(self._step(index, float(rate), plan, pool, turn))

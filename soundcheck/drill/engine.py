@@ -22,6 +22,7 @@ from soundcheck.drill.definition import Activity, Drill, DrillError
 from soundcheck.drill.loss import loss_figures
 from soundcheck.drill.measure import traffic_figures
 from soundcheck.drill.observe import Observer
+from soundcheck.drill.polling import wait_for
 from soundcheck.drill.report import write_report
 from soundcheck.drill.steady import await_steady_state, problems
 from soundcheck.drill.traffic import BackgroundTraffic
@@ -30,7 +31,8 @@ from soundcheck.stack.part import State
 from soundcheck.stack.stack import Stack
 
 DEFAULT_RESULTS = REPO_ROOT / "results"
-BASELINE_SECONDS = 10.0  # traffic before the fault (its generator needs a few s to start)
+BASELINE_SECONDS = 5.0  # traffic before the fault: the "outside the window" figures start here
+TRAFFIC_START_SECONDS = 120.0  # the generator's start and its visitors' queue tokens
 AFTER_SECONDS = 5.0  # and after recovery
 PROGRESS_EVERY_SECONDS = 5.0
 WATCHDOG_SPARE_SECONDS = 300.0
@@ -163,8 +165,19 @@ class DrillRun:
             self.traffic.start()
             self.say(
                 f"{self.drill.traffic.scenario} at {self.drill.traffic.rate:g} arrivals/s; "
-                f"{BASELINE_SECONDS:g} s of baseline before the fault"
+                f"the fault comes {BASELINE_SECONDS:g} s after the arrivals begin"
             )
+            traffic = self.traffic
+            wait_for(
+                lambda: traffic.sending() or traffic.ended(),
+                TRAFFIC_START_SECONDS,
+                stop=self.stop.is_set,
+            )
+            if not traffic.sending() and not self.stop.is_set():
+                raise DrillError(
+                    f"The background traffic did not start within {TRAFFIC_START_SECONDS:g} s; "
+                    f"see {traffic.folder / 'generator.log'}."
+                )
             self.stop.wait(BASELINE_SECONDS)
 
     def record(self, kind: str, activity: Activity, do: Callable[[], Any]) -> None:

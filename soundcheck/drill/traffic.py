@@ -34,6 +34,7 @@ class BackgroundTraffic:
         self.folder = folder / "traffic"
         self.folder.mkdir(parents=True, exist_ok=True)
         self.stop_file = self.folder / "stop"
+        self.sending_file = self.folder / "sending"
         self.scenario = find_scenario(traffic.scenario)
         self.run_id = f"dr{int(time.time())}{secrets.token_hex(2)}"
         self.fixtures = MariaDbFixtures(settings, self.run_id)
@@ -59,6 +60,7 @@ class BackgroundTraffic:
             sla={"p95_ms": 500.0, "p99_ms": 1000.0, "error_rate_percent": 1.0},
             steps_after_break=True,
             stop_file=str(self.stop_file),
+            sending_file=str(self.sending_file),
             per_second_detail=True,
         )
         self.plan = plan
@@ -70,6 +72,13 @@ class BackgroundTraffic:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    def sending(self) -> bool:
+        """Whether the arrivals flow (the generator's visitors have started: queue tokens)."""
+        return self.sending_file.exists()
+
+    def ended(self) -> bool:
+        return self.child is not None and self.child.poll() is not None
 
     def stop(self) -> dict[str, Any]:
         """End the arrivals, wait for the answers in flight, and return client.json (with the
