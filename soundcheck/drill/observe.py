@@ -50,6 +50,7 @@ class Observer(threading.Thread):
         self.pages: list[dict[str, Any]] = []
         self.slack: list[dict[str, Any]] = []
         self.errors: list[str] = []
+        self.first_answer = True  # what Prometheus says first was there before the drill
         self.lock = threading.Lock()
         self.done = threading.Event()
 
@@ -113,7 +114,7 @@ class Observer(threading.Thread):
                 entry = self._entry(name)
                 entry["priority"] = priorities[name]
                 if entry["pending"] is None and entry["firing"] is None:
-                    entry["before_the_drill"] = now - self.began < self.every * 2
+                    entry["before_the_drill"] = self.first_answer
                 if entry["pending"] is None:
                     entry["pending"] = now
                 if state == "firing" and entry["firing"] is None:
@@ -122,6 +123,7 @@ class Observer(threading.Thread):
             for name, entry in self.alerts.items():
                 if name not in seen and entry["pending"] is not None and entry["resolved"] is None:
                     entry["resolved"] = now
+            self.first_answer = False
 
     def _alertmanager(self, now: float) -> None:
         active = {
