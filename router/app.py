@@ -12,7 +12,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from router.console_routes import console
 from router.delivery_process import DeliveryProcess
+from router.incident_routes import incident_pages
 from router.ingest import GroupCommitter
 from router.metrics import watch_queue
 from router.payload import WebhookPayload
@@ -94,6 +96,8 @@ def create_app(
     app.state.parts = Parts(settings, store, table, worker, committer, start_worker)
     app.include_router(webhook)
     app.include_router(service)
+    app.include_router(incident_pages)
+    app.include_router(console)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     if instrumented:  # after the routes, so it keeps our /metrics instead of adding its own
         instrument(app)

@@ -26,19 +26,27 @@ def expression_of(generator_url: str) -> str | None:
 
 def render_graph(settings: RouterSettings, alert: dict[str, Any]) -> bytes | None:
     """A PNG of the alert's expression over the last hour, from the real Prometheus; None if not."""
+    end = time.time()
+    return render_window(settings, alert, end - GRAPH_WINDOW_SECONDS, end)
+
+
+def render_window(
+    settings: RouterSettings,
+    alert: dict[str, Any],
+    start: float,
+    end: float,
+    marks: tuple[tuple[float, str], ...] = (),
+) -> bytes | None:
+    """A PNG of the alert's expression from `start` to `end` (epoch seconds), with `marks`
+    (fired, resolved) drawn as vertical lines; None without an expression or a Prometheus."""
     expression = expression_of(alert.get("generatorURL", ""))
     if not expression or not settings.graphs:
         return None
-    end = time.time()
+    step = max(15, int((end - start) / 240))  # at most ~240 points, whatever the window
     try:
         response = httpx.get(
             f"{settings.prometheus_url.rstrip('/')}/api/v1/query_range",
-            params={
-                "query": expression,
-                "start": end - GRAPH_WINDOW_SECONDS,
-                "end": end,
-                "step": 15,
-            },
+            params={"query": expression, "start": start, "end": end, "step": step},
             timeout=settings.target_timeout_seconds,
         )
         response.raise_for_status()
@@ -49,10 +57,16 @@ def render_graph(settings: RouterSettings, alert: dict[str, Any]) -> bytes | Non
             extra={"event": "graph.query_failed", "error.message": str(error)},
         )
         return None
-    return draw_series(alert.get("labels", {}).get("alertname", "alert"), expression, series)
+    title = alert.get("labels", {}).get("alertname", "alert")
+    return draw_series(title, expression, series, marks)
 
 
-def draw_series(title: str, expression: str, series: list[dict[str, Any]]) -> bytes:
+def draw_series(
+    title: str,
+    expression: str,
+    series: list[dict[str, Any]],
+    marks: tuple[tuple[float, str], ...] = (),
+) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -69,8 +83,20 @@ def draw_series(title: str, expression: str, series: list[dict[str, Any]]) -> by
             shown = sorted((k, v) for k, v in metric.items() if k != "__name__")
             name = ",".join(f"{k}={v}" for k, v in shown)[:60] or "value"
             axes.plot(times, values, label=name, linewidth=1.2)
+        for moment, label in marks:
+            when: Any = datetime.fromtimestamp(moment)
+            axes.axvline(when, color="#b42318", linestyle="--")
+            axes.annotate(
+                label,
+                (when, 1.0),
+                xycoords=("data", "axes fraction"),
+                fontsize=7,
+                color="#b42318",
+                ha="left",
+                va="top",
+            )
         if not series:
-            axes.text(0.5, 0.5, "no data in the last hour", ha="center", transform=axes.transAxes)
+            axes.text(0.5, 0.5, "no data in this window", ha="center", transform=axes.transAxes)
         axes.set_title(f"{title}: {expression}"[:100], fontsize=9)
         axes.xaxis.set_major_formatter(DateFormatter("%H:%M"))  # type: ignore[no-untyped-call]
         axes.grid(alpha=0.3)

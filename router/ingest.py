@@ -16,13 +16,19 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult
+from sqlalchemy import Connection, CursorResult
 from sqlalchemy.orm import Session
 
 from router.payload import Status, WebhookAlert, WebhookPayload
 from router.routing import Priority, RoutingTable
 from router.store import PENDING, AlertEvent, Delivery, Store
-from router.store.statements import EVENT_IDS, EXISTING, STORE_WEBHOOK
+from router.store.statements import (
+    ACKNOWLEDGED_AT,
+    EVENT_IDS,
+    EXISTING,
+    LAST_RESOLVED_AT,
+    STORE_WEBHOOK,
+)
 from router.targets import PER_NOTIFICATION_TARGETS, destination_of
 
 
@@ -32,6 +38,7 @@ class IngestResult:
     new_events: int
     duplicate_events: int
     deliveries: int
+    held_refires: int = 0  # fired again while acknowledged: stored, not notified
 
 
 def group_incident(target: str, route: dict[str, object]) -> bool:
@@ -108,16 +115,39 @@ def ingest_into(
             {"b_fingerprints": sorted({f for f, _, _ in fresh}), "b_webhook_id": webhook_id},
         )
     }
+    held = acknowledged_fingerprints(connection, {f for f, _, s in fresh if s == "firing"})
+    held_keys = {key for key in fresh if key[2] == "firing" and key[0] in held}
     deliveries = [
         delivery_row(table, payload, alert, key, event_ids[key], now)
         for key, alert in fresh.items()
         if key in event_ids  # absent: a concurrent router stored it first
+        and key not in held_keys
     ]
     rows = [row for batch in deliveries for row in batch]
-    rows += notification_rows(table, payload, fresh, event_ids, now)
+    notified = {key: alert for key, alert in fresh.items() if key not in held_keys}
+    rows += notification_rows(table, payload, notified, event_ids, now)
     if rows:
         store.insert_ignore_many(session, Delivery, rows)
-    return IngestResult(webhook_id, len(event_ids), len(payload.alerts) - len(event_ids), len(rows))
+    return IngestResult(
+        webhook_id,
+        len(event_ids),
+        len(payload.alerts) - len(event_ids),
+        len(rows),
+        len(held_keys & set(event_ids)),
+    )
+
+
+def acknowledged_fingerprints(connection: Connection, fingerprints: set[str]) -> set[str]:
+    """The fingerprints acknowledged on an incident page since they last resolved: a re-fire of
+    one (a flapping alert) is stored for its page but pages nobody again."""
+    if not fingerprints:
+        return set()
+    wanted = {"b_fingerprints": sorted(fingerprints)}
+    acknowledged = {row[0]: row[1] for row in connection.execute(ACKNOWLEDGED_AT, wanted)}
+    if not acknowledged:
+        return set()
+    resolved = {row[0]: row[1] for row in connection.execute(LAST_RESOLVED_AT, wanted)}
+    return {f for f, at in acknowledged.items() if at > resolved.get(f, 0.0)}
 
 
 def delivery_row(

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from router.incidents import incident_id_of
 from router.metrics import ALERT_URLS_REJECTED
 from router.runbooks import runbook_exists
 from router.settings import RouterSettings
@@ -26,6 +27,7 @@ URL_LIMIT = 2000
 _URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 # Labels whose values are longer than this are left out of a silence form too long to link.
 SILENCE_SHORT_VALUE = 200
+_GRAFANA_DASHBOARD = re.compile(r"^(?:.*)/d/(?P<uid>[A-Za-z0-9_-]{1,40})(?:/|$)")
 
 
 def rison_string(text: str) -> str:
@@ -41,10 +43,18 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.year > 1 else None
 
 
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def alert_service(alert: dict[str, Any]) -> str:
+    labels = alert.get("labels", {})
+    return str(labels.get("service") or labels.get("job") or labels.get("alertname", ""))
+
+
 def kibana_link(settings: RouterSettings, alert: dict[str, Any]) -> str:
     """Discover filtered to the alert's service, from 15 min before it started to its end."""
-    labels = alert.get("labels", {})
-    service = labels.get("service") or labels.get("job") or labels.get("alertname", "")
+    service = alert_service(alert)
     start = _parse_time(alert.get("startsAt"))
     end = _parse_time(alert.get("endsAt"))
     start_iso = (
@@ -119,22 +129,69 @@ def own_runbook_link(settings: RouterSettings, alertname: str) -> str | None:
     return f"{settings.own_url()}/runbooks/{quote(alertname, safe='')}"
 
 
-def links_for(settings: RouterSettings, alert: dict[str, Any], external_url: str) -> dict[str, str]:
+def own_logs_link(settings: RouterSettings, alert: dict[str, Any]) -> str:
+    """The router's logs search (/logs) for the alert's service over its window."""
+    service = alert_service(alert)
+    start = _parse_time(alert.get("startsAt"))
+    end = _parse_time(alert.get("endsAt"))
+    window = {"q": f'service.name:"{service}"'}
+    if start:
+        window["from"] = _iso(start.timestamp() - LOG_WINDOW_BEFORE_SECONDS)
+    if end and end.timestamp() < time.time():
+        window["to"] = _iso(end.timestamp())
+    return f"{settings.own_url()}/logs?{urlencode(window)}"
+
+
+def own_dashboard_link(settings: RouterSettings, grafana_link: str) -> str | None:
+    """The router's drawing (/dashboards/<uid>) of a Grafana dashboard link (`/d/<uid>/...`),
+    its query (viewPanel) kept."""
+    parts = urlsplit(grafana_link)
+    match = _GRAFANA_DASHBOARD.match(parts.path)
+    if match is None:
+        return None
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{settings.own_url()}/dashboards/{match['uid']}{query}"
+
+
+def incident_links(settings: RouterSettings, alert: dict[str, Any]) -> dict[str, str]:
+    """The incident page and its two actions' confirmation pages (GET never acts)."""
+    wanted = incident_id_of(alert)
+    if wanted is None:
+        return {}
+    page = f"{settings.own_url()}/incidents/{wanted}"
+    return {
+        "incident": page,
+        "acknowledge": f"{page}/acknowledge",
+        "silence": f"{page}/silence",
+    }
+
+
+def links_for(
+    settings: RouterSettings, alert: dict[str, Any], external_url: str = ""
+) -> dict[str, str]:
+    """The incident page first; outside tools (Grafana, Kibana, Alertmanager's UI) only when
+    configured, the router's own pages otherwise."""
     labels = alert.get("labels", {})
     annotations = alert.get("annotations", {})
     alertname = labels.get("alertname", "unnamed")
-    candidates = {
+    dashboard = url_from_alert(
+        annotations.get("dashboard_url", "") or annotations.get("dashboard", ""), "dashboard_url"
+    )
+    candidates: dict[str, str | None] = {
+        **incident_links(settings, alert),
         "runbook": url_from_alert(annotations.get("runbook_url", ""), "runbook_url")
         or own_runbook_link(settings, alertname),
-        "dashboard": url_from_alert(
-            annotations.get("dashboard_url", "") or annotations.get("dashboard", ""),
-            "dashboard_url",
-        )
-        or settings.grafana_url,
-        "logs": safe_url(kibana_link(settings, alert)),
+        "dashboard": own_dashboard_link(settings, dashboard) if dashboard else None,
+        "logs": safe_url(own_logs_link(settings, alert)),
     }
-    external = url_from_alert(external_url, "externalURL")
-    if external:
-        candidates["silence"] = bounded_silence_link(external, labels)
+    if settings.grafana_url:
+        candidates["grafana"] = dashboard or settings.grafana_url
+    elif dashboard and not candidates["dashboard"]:
+        candidates["dashboard"] = dashboard  # not a Grafana link: the rule author's own page
+    if settings.kibana_url:
+        candidates["kibana"] = safe_url(kibana_link(settings, alert))
+    if settings.alertmanager_ui_url:  # Debian's Alertmanager has no UI: externalURL alone won't do
+        ui = url_from_alert(settings.alertmanager_ui_url, "externalURL")
+        candidates["alertmanager"] = bounded_silence_link(ui, labels) if ui else None
     candidates["source"] = url_from_alert(alert.get("generatorURL", ""), "generatorURL")
     return {name: url for name, url in candidates.items() if url}

@@ -55,6 +55,17 @@ ALERT_URLS_REJECTED = Counter(
     ["field"],
     registry=REGISTRY,
 )
+REFIRES_HELD = Counter(
+    "router_refires_held_total",
+    "Alerts that fired again while acknowledged from an incident page: stored, not notified.",
+    registry=REGISTRY,
+)
+INCIDENT_ACTIONS = Counter(
+    "router_incident_actions_total",
+    "Actions taken on incident pages (acknowledge, silence, expire), counted once each.",
+    ["action"],
+    registry=REGISTRY,
+)
 WATCHDOG_LAST_SEEN = Gauge(
     "router_watchdog_last_seen_timestamp_seconds",
     "When Alertmanager's always-firing Watchdog last arrived (0: not since the router started). "

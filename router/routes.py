@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -28,6 +28,7 @@ from router.metrics import (
     ALERTS_DEDUPLICATED,
     ALERTS_RECEIVED,
     INGEST_SECONDS,
+    REFIRES_HELD,
     REGISTRY,
     WATCHDOG_LAST_SEEN,
     WEBHOOKS,
@@ -158,7 +159,9 @@ def parse_payload(raw: bytes) -> WebhookPayload:
         503: {"description": "could not persist; Alertmanager retries"},
     },
 )
-async def receive_alerts(request: Request, parts: PartsDep) -> JSONResponse:
+async def receive_alerts(
+    request: Request, parts: PartsDep, background: BackgroundTasks
+) -> JSONResponse:
     raw = await read_limited(request, parts.settings.max_body_bytes)
     payload = parse_payload(raw)
     if payload.receiver == parts.settings.watchdog_receiver:
@@ -181,6 +184,11 @@ async def receive_alerts(request: Request, parts: PartsDep) -> JSONResponse:
     for alert in payload.alerts:
         ALERTS_RECEIVED.labels(alert.status).inc()
     ALERTS_DEDUPLICATED.inc(result.duplicate_events)
+    REFIRES_HELD.inc(result.held_refires)
+    if any(alert.status == "resolved" for alert in payload.alerts):
+        from router.incident_actions import end_silences_until_resolved  # loads httpx: late
+
+        background.add_task(end_silences_until_resolved, parts.settings, parts.store, payload)
     return JSONResponse(
         {
             "webhook_id": result.webhook_id,

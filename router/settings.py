@@ -77,6 +77,9 @@ class RouterSettings(StrictSettings):
     pagerduty_url: str = "https://events.pagerduty.com"
     slack_url: str = "https://slack.com/api/"
     slack_token: SecretStr | None = None
+    slack_workspace_url: str = Field(
+        "", description="e.g. https://acme.slack.com: incident timelines link each Slack message"
+    )
     jira_url: str = "https://jira.example.com"
     jira_user: str = ""
     jira_token: SecretStr | None = None
@@ -88,9 +91,24 @@ class RouterSettings(StrictSettings):
     smtp_starttls: bool = False
 
     prometheus_url: str = "http://127.0.0.1:9090"
-    grafana_url: str = "http://127.0.0.1:3000"
-    kibana_url: str = "http://127.0.0.1:5601"
+    alertmanager_url: str = Field(
+        "http://127.0.0.1:9093", description="Alertmanager's API (silences from incident pages)"
+    )
+    elasticsearch_url: str = Field(
+        "http://127.0.0.1:9200", description="where the incident page reads its evidence"
+    )
+    # Links to outside tools only when they are there: empty means every link points at the
+    # router's own pages (/incidents, /logs, /dashboards).
+    grafana_url: str = ""
+    kibana_url: str = ""
+    alertmanager_ui_url: str = Field("", description="an Alertmanager with its web UI, if any")
     kibana_index_pattern: str = "logs-*"
+
+    console_user: str = Field("oncall", description="who may act from the incident pages")
+    console_password: SecretStr | None = Field(
+        None, description="the console's password; unset, the pages are read-only"
+    )
+    console_session_hours: float = Field(12.0, gt=0, le=24 * 14)
 
     worker_threads: int = 4
     worker_process: bool = Field(

@@ -152,6 +152,8 @@ class PagerDutyNotifier:
                     custom_details=event["custom_details"],
                     links=event["links"],
                 )
+            elif job.action == "acknowledge":  # from the incident page (router.incident_actions)
+                client.acknowledge(key)
             else:
                 client.resolve(key)
         except RateLimited as limited:

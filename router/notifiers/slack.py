@@ -31,12 +31,20 @@ RETRYABLE_ERRORS = {
     "service_unavailable",
     "request_timeout",
 }
+# Plain URL buttons: Acknowledge and Silence open the incident page's confirmation (a link
+# preview never acts), so no Slack interactivity endpoint is needed.
 BUTTONS = (
+    ("incident", "Open incident"),
+    ("acknowledge", "Acknowledge"),
+    ("silence", "Silence"),
     ("runbook", "Runbook"),
     ("dashboard", "Dashboard"),
     ("logs", "Logs"),
-    ("silence", "Silence"),
+    ("grafana", "Grafana"),
+    ("kibana", "Kibana"),
+    ("alertmanager", "Alertmanager"),
 )
+ACT_BUTTONS = ("acknowledge", "silence")  # gone from the message once it resolves
 # Block Kit's limits: header 150, section text 3000, 10 fields of 2000, button text 75 and
 # url 3000, context text 2000 (a message above one is refused with `invalid_blocks`).
 HEADER_LIMIT, TEXT_LIMIT, FIELD_LIMIT, URL_LIMIT = 150, 3000, 2000, 3000
@@ -77,7 +85,9 @@ def blocks_for(job: Job, state: str) -> list[dict[str, Any]]:
             "action_id": f"open_{name}",
         }
         for name, text in BUTTONS
-        if name in job.links and len(job.links[name]) <= URL_LIMIT
+        if name in job.links
+        and len(job.links[name]) <= URL_LIMIT
+        and not (state == "RESOLVED" and name in ACT_BUTTONS)
     ]
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})

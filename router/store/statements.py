@@ -16,7 +16,16 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
-from router.store.tables import DEAD, PENDING, AlertEvent, Base, Delivery, TargetRef, Webhook
+from router.store.tables import (
+    DEAD,
+    PENDING,
+    AlertEvent,
+    Base,
+    Delivery,
+    IncidentAction,
+    TargetRef,
+    Webhook,
+)
 
 _deliveries: Any = Delivery.__table__
 _events: Any = AlertEvent.__table__
@@ -33,6 +42,19 @@ EVENT_IDS = select(
 ).where(
     _events.c.fingerprint.in_(bindparam("b_fingerprints", expanding=True)),
     _events.c.webhook_id == bindparam("b_webhook_id"),
+)
+
+# Fingerprints acknowledged since they last resolved: their re-fires are stored, not notified.
+_fingerprints: Any = bindparam("b_fingerprints", expanding=True)
+ACKNOWLEDGED_AT = (
+    select(IncidentAction.fingerprint, func.max(IncidentAction.at))
+    .where(IncidentAction.action == "acknowledge", IncidentAction.fingerprint.in_(_fingerprints))
+    .group_by(IncidentAction.fingerprint)
+)
+LAST_RESOLVED_AT = (
+    select(AlertEvent.fingerprint, func.max(AlertEvent.received_at))
+    .where(AlertEvent.status == "resolved", AlertEvent.fingerprint.in_(_fingerprints))
+    .group_by(AlertEvent.fingerprint)
 )
 
 

@@ -97,3 +97,22 @@ class TargetRef(Base):
     identity: Mapped[str] = mapped_column(String(128), primary_key=True)
     ref: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[float] = mapped_column(Seconds)
+
+
+class IncidentAction(Base):
+    """What a person did on an incident page (acknowledge, silence, expire): who, when, and
+    what it made (a silence id), once per idempotency key however often the button is pressed."""
+
+    __tablename__ = "incident_actions"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        Index("ix_incident_actions_fingerprint", "fingerprint", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    incident_id: Mapped[str] = mapped_column(String(128))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # acknowledge | silence | expire
+    actor: Mapped[str] = mapped_column(String(255))
+    at: Mapped[float] = mapped_column(Seconds)
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON: silence id, ends_at, ...

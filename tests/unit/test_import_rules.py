@@ -19,7 +19,8 @@ SERVICES = {"booking_app", "router", "pipeline"}
 MAY_IMPORT: dict[str, set[str]] = {
     "instrumentation": set(),
     "booking_app": {"instrumentation"},
-    "router": {"instrumentation"},
+    # The saved searches' conditions, for the incident page's evidence.
+    "router": {"instrumentation", "pipeline.searches", "pipeline.documents"},
     "pipeline": {"instrumentation"},
     # Its settings contract, as every process's settings; the router's registry of targets.
     "sandbox": {"instrumentation", "router.targets"},

@@ -7,6 +7,7 @@ point the router at the real PagerDuty, Slack and Jira.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -22,6 +23,20 @@ from soundcheck.stack.telemetry import telemetry_environment
 
 ROUTER_READS = (RouterSettings, TelemetrySettings)
 OWN_TOKEN = "SOUNDCHECK_ROUTER_TOKEN"  # noqa: S105 - a variable name, not a secret
+CONSOLE_PASSWORD = "SOUNDCHECK_ROUTER_CONSOLE_PASSWORD"  # noqa: S105 - a variable name
+CONSOLE_PASSWORD_FILE = "console-password"  # noqa: S105 - a file name
+
+
+def console_password(directory: Path) -> str:
+    """The incident console's password: made once into the router's directory (readable only
+    by us), so `cat .soundcheck/router/console-password` shows it; the environment wins."""
+    path = directory / CONSOLE_PASSWORD_FILE
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as password_file:
+            password_file.write(secrets.token_urlsafe(12))
+    return path.read_text().strip()
 
 
 def sandbox_targets(s: StackSettings) -> dict[str, object]:
@@ -56,6 +71,8 @@ def router_environment(
         "SOUNDCHECK_ROUTER_PORT": port,
         "SOUNDCHECK_ROUTER_DATABASE_URL": f"sqlite:///{database}",
         "SOUNDCHECK_ROUTER_PROMETHEUS_URL": f"http://{s.host}:{s.prometheus_port}",
+        "SOUNDCHECK_ROUTER_ALERTMANAGER_URL": f"http://{s.host}:{s.alertmanager_port}",
+        "SOUNDCHECK_ROUTER_ELASTICSEARCH_URL": f"http://{s.host}:{s.elasticsearch_port}",
         "SOUNDCHECK_ROUTER_INSTANCE": instance,
         **more,
     }
@@ -92,6 +109,11 @@ class Router(Part):
             self.dir / "router.db",
             f"local:{s.router_port}",
             SOUNDCHECK_ROUTER_TOKEN_FILE=self.dir / "token",
+            **(
+                {}
+                if CONSOLE_PASSWORD in os.environ
+                else {CONSOLE_PASSWORD: console_password(self.dir)}
+            ),
         )
 
     def probe(self) -> str:

@@ -70,6 +70,7 @@ def test_a_store_from_before_delivery_priorities_gets_them(tmp_path: Path) -> No
     Base.metadata.create_all(engine)  # as the router made its store before Alembic
     engine.dispose()
     with sqlite3.connect(tmp_path / "router.db") as db:  # as the first release made it
+        db.execute("DROP TABLE incident_actions")  # came with revision 0005
         db.execute("DROP INDEX ix_deliveries_claim")
         db.execute("ALTER TABLE deliveries DROP COLUMN priority")
         db.execute("CREATE INDEX ix_deliveries_due ON deliveries (state, next_attempt_at)")
