@@ -20,8 +20,11 @@ from tests.support.harness import (
     router_environment,
     spare_port,
 )
+from tests.support.incident_console import CONSOLE_PASSWORD
 
 NEEDED = ["prometheus", "sandbox"]
+# The incident page's evidence: a booking instance's error lines, shipped to Elasticsearch.
+EVIDENCE_PARTS = ["mariadb", "redis", "kafka", "elasticsearch", "pipeline"]
 PORT_STEP = 11  # the test's own router and Alertmanager listen beside the stack's
 
 
@@ -53,9 +56,24 @@ def router_home(settings: StackSettings, tmp_path: Path) -> Path:
     return fresh_dir(settings.home / "e2e-router" / tmp_path.name)  # pytest reuses names
 
 
+@pytest.fixture(scope="session")
+def evidence_parts(settings: StackSettings) -> Iterator[Stack]:
+    with parts_up(settings, EVIDENCE_PARTS) as stack:
+        yield stack
+
+
+@pytest.fixture
+def alertmanager_port(settings: StackSettings) -> int:
+    return spare_port(settings, settings.alertmanager_port + PORT_STEP)
+
+
 @pytest.fixture
 def router(
-    settings: StackSettings, router_home: Path, token: str, sandbox: SandboxClient
+    settings: StackSettings,
+    router_home: Path,
+    token: str,
+    sandbox: SandboxClient,
+    alertmanager_port: int,
 ) -> Iterator[RouterProcess]:
     env = router_environment(
         settings, spare_port(settings, settings.router_port + PORT_STEP), router_home, token
@@ -65,6 +83,9 @@ def router(
             "SOUNDCHECK_ROUTER_BACKOFF_INITIAL_SECONDS": "0.5",
             "SOUNDCHECK_ROUTER_BACKOFF_MAX_SECONDS": "4",
             "SOUNDCHECK_ROUTER_POLL_INTERVAL_SECONDS": "0.1",
+            # Silences from the incident page go to the test's own Alertmanager.
+            "SOUNDCHECK_ROUTER_ALERTMANAGER_URL": f"http://{settings.host}:{alertmanager_port}",
+            "SOUNDCHECK_ROUTER_CONSOLE_PASSWORD": CONSOLE_PASSWORD,
         }
     )
     process = RouterProcess(router_home, env)
@@ -75,11 +96,15 @@ def router(
 
 @pytest.fixture
 def alertmanager(
-    settings: StackSettings, router: RouterProcess, token: str, tmp_path: Path
+    settings: StackSettings,
+    router: RouterProcess,
+    token: str,
+    tmp_path: Path,
+    alertmanager_port: int,
 ) -> Iterator[AlertmanagerProcess]:
     process = AlertmanagerProcess(
         fresh_dir(settings.home / "e2e-alertmanager" / tmp_path.name),
-        spare_port(settings, settings.alertmanager_port + PORT_STEP),
+        alertmanager_port,
         router.url,
         token,
         host=settings.host,

@@ -35,12 +35,10 @@ def am_alert(name: str, priority: str, resolved: bool = False, **labels: str) ->
     return alert
 
 
-def post_webhook(
-    router: RouterProcess, token: str, group: str, alerts: list[dict[str, Any]]
-) -> httpx.Response:
-    """A webhook as Alertmanager sends it, straight to the router (as a retry or HA twin would)."""
+def webhook_body(group: str, alerts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A webhook body as Alertmanager sends it (one made-up alert when none are given)."""
     now = datetime.now(UTC).isoformat()
-    payload = {
+    return {
         "version": "4",
         "groupKey": f"{{}}:{{{group}}}",
         "status": "firing",
@@ -53,12 +51,18 @@ def post_webhook(
                 "startsAt": now,
                 **a,
             }
-            for a in alerts
+            for a in (alerts or [am_alert(group, "P3")])
         ],
     }
+
+
+def post_webhook(
+    router: RouterProcess, token: str, group: str, alerts: list[dict[str, Any]]
+) -> httpx.Response:
+    """A webhook as Alertmanager sends it, straight to the router (as a retry or HA twin would)."""
     return httpx.post(
         f"{router.url}/alerts",
-        json=payload,
+        json=webhook_body(group, alerts),
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     )
