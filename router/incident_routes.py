@@ -11,6 +11,7 @@ from a logged-in console session (`router.console_auth`).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import parse_qs, urlencode
@@ -159,60 +160,52 @@ def incident_graph(incident_id: str, parts: PartsDep) -> Response:
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
-def confirm(
-    request: Request,
-    parts: PartsDep,
-    incident: Incident,
-    action: str,
-    question: str,
-    explanation: str,
-    choices: tuple[tuple[str, str], ...],
-) -> Response:
-    return render(
-        "confirm.html",
-        incident=incident,
-        question=question,
-        explanation=explanation,
-        action=f"/incidents/{incident.id}/{action}",
-        here=f"/incidents/{incident.id}/{action}",
-        choices=choices,
-        fields=[],
-        user=current_user(request, parts.settings),
-        csrf=csrf_token(request, parts.settings),
-    )
+@dataclass(frozen=True)
+class Confirmation:
+    """What a confirmation page asks; its buttons post `choice` to the same path."""
+
+    verb: str
+    explanation: str
+    choices: tuple[tuple[str, str], ...]
 
 
-@incident_pages.get("/incidents/{incident_id}/acknowledge")
-def acknowledge_page(incident_id: str, request: Request, parts: PartsDep) -> Response:
-    incident = found(parts, incident_id)
-    if not isinstance(incident, Incident):
-        return incident
-    return confirm(
-        request,
-        parts,
-        incident,
-        "acknowledge",
-        f"Acknowledge {incident.alertname}?",
+CONFIRMATIONS = {
+    "acknowledge": Confirmation(
+        "Acknowledge",
         "You take it: the PagerDuty incident is acknowledged, and the router sends nothing more "
         "for this alert until it resolves (a re-fire is recorded, not notified).",
         (("acknowledge", "Acknowledge"),),
-    )
-
-
-@incident_pages.get("/incidents/{incident_id}/silence")
-def silence_page(incident_id: str, request: Request, parts: PartsDep) -> Response:
-    incident = found(parts, incident_id)
-    if not isinstance(incident, Incident):
-        return incident
-    return confirm(
-        request,
-        parts,
-        incident,
-        "silence",
-        f"Silence {incident.alertname}?",
+    ),
+    "silence": Confirmation(
+        "Silence",
         "Alertmanager stops notifying for alerts with exactly these labels. "
         "“Until resolved” ends when the alert resolves (at the latest in 7 days).",
         SILENCE_CHOICES,
+    ),
+}
+
+
+@incident_pages.get("/incidents/{incident_id}/{action}")
+def confirmation_page(incident_id: str, action: str, request: Request, parts: PartsDep) -> Response:
+    """What Slack's Acknowledge and Silence buttons open: a question, never the action."""
+    confirmation = CONFIRMATIONS.get(action)
+    if confirmation is None:
+        return message_page("No such page", "An incident has /acknowledge and /silence.", 404)
+    incident = found(parts, incident_id)
+    if not isinstance(incident, Incident):
+        return incident
+    here = f"/incidents/{incident.id}/{action}"
+    return render(
+        "confirm.html",
+        incident=incident,
+        question=f"{confirmation.verb} {incident.alertname}?",
+        explanation=confirmation.explanation,
+        action=here,
+        here=here,
+        choices=confirmation.choices,
+        fields=[],
+        user=current_user(request, parts.settings),
+        csrf=csrf_token(request, parts.settings),
     )
 
 

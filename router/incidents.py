@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from router.outcome import AlertText
 from router.payload import WebhookAlert
 from router.store import AlertEvent, Delivery, Store, TargetRef
 from router.store.tables import IncidentAction
@@ -66,7 +67,7 @@ class Sent:
 
 
 @dataclass
-class Incident:
+class Incident(AlertText):
     id: str
     fingerprint: str
     starts_at: str
@@ -78,18 +79,6 @@ class Incident:
     sent: list[Sent] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     later_episodes: list[tuple[str, float]] = field(default_factory=list)  # (id, fired at)
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return dict(self.alert.get("labels", {}))
-
-    @property
-    def annotations(self) -> dict[str, str]:
-        return dict(self.alert.get("annotations", {}))
-
-    @property
-    def alertname(self) -> str:
-        return self.labels.get("alertname", "unnamed")
 
     @property
     def acknowledgement(self) -> Action | None:

@@ -29,8 +29,26 @@ class GiveUp:
 Outcome = Delivered | RetryLater | GiveUp
 
 
+class AlertText:
+    """What an alert says, read from its Alertmanager object (`alert`)."""
+
+    alert: dict[str, Any]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(self.alert.get("labels", {}))
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return dict(self.alert.get("annotations", {}))
+
+    @property
+    def alertname(self) -> str:
+        return self.labels.get("alertname", "unnamed")
+
+
 @dataclass(frozen=True)
-class Job:
+class Job(AlertText):
     """Everything one attempt needs; the notifier never reads the store itself."""
 
     action: str  # trigger | resolve
@@ -48,18 +66,6 @@ class Job:
     truncated_alerts: int = 0
     # For a message per notification (e-mail): every alert it lists, this one first.
     notification_alerts: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return dict(self.alert.get("labels", {}))
-
-    @property
-    def annotations(self) -> dict[str, str]:
-        return dict(self.alert.get("annotations", {}))
-
-    @property
-    def alertname(self) -> str:
-        return self.labels.get("alertname", "unnamed")
 
     @property
     def summary(self) -> str:

@@ -199,7 +199,7 @@ def test_alert_with_100_kb_labels_is_paged_posted_ticketed_and_mailed(
         assert isinstance(outcome, Delivered), f"{target}: {outcome}"
     [page] = [e for e in sandbox.received("pagerduty", name) if e["kind"] == "trigger"]
     assert len(page["body"]["payload"]["summary"]) <= 1024
-    assert {link["text"] for link in page["body"]["links"]} >= {"dashboard", "silence"}
+    assert {link["text"] for link in page["body"]["links"]} >= {"incident", "silence"}
     assert [e for e in sandbox.received("slack") if e["kind"] == "rejected"] == []
     [ticket] = sandbox.jira_issues(name)
     assert len(ticket["summary"]) <= 255

@@ -210,12 +210,15 @@ def test_graph_of_the_expression_from_real_prometheus(
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_links_carry_runbook_dashboard_logs_silence(router_settings: RouterSettings) -> None:
+def test_links_carry_incident_runbook_logs_silence(router_settings: RouterSettings) -> None:
     alert = job().alert
     alert["labels"]["alertname"] = "RedisDown"  # only a runbook the router serves is linked
     links = links_for(router_settings, alert, "http://am:9093")
     assert links["runbook"].endswith("/runbooks/RedisDown")
     assert "service.name" in links["logs"]
     assert "booking" in links["logs"]
-    assert links["silence"].startswith("http://am:9093/#/silences/new?filter=")
-    assert set(links) >= {"runbook", "dashboard", "logs", "silence", "source"}
+    assert links["silence"] == links["incident"] + "/silence"  # the page's confirmation
+    assert set(links) >= {"incident", "acknowledge", "runbook", "logs", "silence", "source"}
+    with_ui = router_settings.model_copy(update={"alertmanager_ui_url": "http://am:9093"})
+    ui = links_for(with_ui, alert, "http://am:9093")["alertmanager"]
+    assert ui.startswith("http://am:9093/#/silences/new?filter=")
