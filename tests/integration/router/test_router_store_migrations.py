@@ -81,8 +81,8 @@ def test_a_store_made_before_alembic_is_upgraded_with_its_deliveries_kept(
     settings = RouterSettings(token="t", database_url=store_url)
     old = Store(store_url)
     Base.metadata.create_all(old.engine)  # what the router's create_schema did before Alembic
-    IncidentAction.__table__.drop(old.engine)  # type: ignore[attr-defined]  # came with revision 0005
     planned = ingest(old, load_routing_table(settings.routing_file, settings), PAGE, b"{}")
+    IncidentAction.__table__.drop(old.engine)  # type: ignore[attr-defined]  # came with revision 0005
 
     for _ in range(2):  # and a second start changes nothing
         Store(store_url).create_schema()
