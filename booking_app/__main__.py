@@ -1,4 +1,4 @@
-"""`python -m booking_app COMMAND`: serve | worker | migrate | seed."""
+"""`python -m booking_app COMMAND`: serve | worker | metrics | migrate | seed."""
 
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ from booking_app.settings import load_settings
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="booking_app", description=__doc__)
-    parser.add_argument("command", choices=["serve", "worker", "migrate", "seed"])
+    parser.add_argument("command", choices=["serve", "worker", "metrics", "migrate", "seed"])
     args = parser.parse_args(argv)
+    if args.command == "metrics":
+        from booking_app.metrics_process import serve_booking_metrics
+
+        serve_booking_metrics()
+        return 0
     settings = load_settings()
     if args.command == "worker":
         from booking_app.worker import run_worker

@@ -2,8 +2,10 @@
 
 gthread workers: a request mostly waits (lock retries, MariaDB, Redis), so threads give the
 concurrency a contended seat needs without a process per waiting client. The master starts
-`python -m booking_app worker` (relay, consumers, timers) once it is ready and stops it on exit;
-both live in the process group the stack stops as a whole.
+`python -m booking_app worker` (relay, consumers, timers) and, when `BOOKING_METRICS_BIND` is set,
+`python -m booking_app metrics` (every worker's metrics on their own port, where a scrape cannot
+queue behind requests) once it is ready, and stops them on exit; all live in the process group
+the stack stops as a whole.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ _background: list[subprocess.Popen[bytes]] = []
 
 
 def when_ready(server: Any) -> None:
+    if _settings.metrics_bind:
+        _background.append(subprocess.Popen([sys.executable, "-m", "booking_app", "metrics"]))
     if _settings.run_worker:
         _background.append(subprocess.Popen([sys.executable, "-m", "booking_app", "worker"]))
 

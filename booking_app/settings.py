@@ -97,6 +97,11 @@ class GunicornSettings(StrictSettings):
     run_worker: bool = Field(
         True, description="start the background worker (relay, consumers, timers) beside gunicorn"
     )
+    metrics_bind: str = Field(
+        "",
+        description="host:port of a process serving /metrics beside gunicorn, where a scrape "
+        "cannot queue behind requests; empty: /metrics only on the app's own port",
+    )
 
 
 @cache

@@ -49,6 +49,8 @@ def label(part: str, root: psutil.Process, process: psutil.Process) -> str:
         command = ""
     if "booking_app worker" in command:
         return "booking background worker"
+    if "booking_app metrics" in command:
+        return "booking metrics server"
     return f"booking web worker {process.pid}"
 
 

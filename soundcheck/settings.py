@@ -80,6 +80,18 @@ class StackSettings(StrictSettings):
     sandbox_smtp_port: int = stack_setting(2525, "SANDBOX_SMTP_PORT", "the sandbox's SMTP sink")
 
     booking_port: int = 8000
+    booking_metrics_port: int = Field(
+        8001, description="the booking service's /metrics, served apart from its request threads"
+    )
+    booking_instances: int = Field(
+        1,
+        ge=1,
+        le=9,
+        description="booking services on one MariaDB / Redis / Kafka behind the balancer; "
+        "instance k listens on booking_port + 10 (k - 1) and booking_metrics_port + 10 (k - 1)",
+    )
+    balancer_port: int = Field(8088, description="HAProxy in front of every booking instance")
+    blackbox_exporter_port: int = Field(9115, description="health probes of our services")
     booking_admin_token: SecretStr | None = Field(
         None, description="bearer token of the booking admin API; else made into its part dir"
     )

@@ -8,7 +8,7 @@ import string
 import subprocess
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -87,6 +87,11 @@ class Part(ABC):
         self.settings = settings
         self.dir = settings.part_dir(self.name)
         self.process = ManagedProcess(self.dir)
+
+    @classmethod
+    def instances(cls, settings: StackSettings) -> Sequence[Part]:
+        """The parts of this type the stack runs: one, unless the settings ask for several."""
+        return [cls(settings)]
 
     # --- what each part defines -------------------------------------------------------------
     @abstractmethod

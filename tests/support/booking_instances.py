@@ -47,6 +47,23 @@ def listening_port(process: ManagedProcess) -> int | None:
     return None
 
 
+def metrics_process_port(process: ManagedProcess) -> int | None:
+    """The port of the instance's metrics process (`python -m booking_app metrics`), once it
+    listens: the instance asks for `:0` too, so the kernel picks it."""
+    master = process.process()
+    if master is None:
+        return None
+    for child in master.children():
+        try:
+            if child.cmdline()[-1:] == ["metrics"]:
+                for sock in child.net_connections(kind="tcp"):
+                    if sock.status == psutil.CONN_LISTEN:
+                        return int(sock.laddr.port)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return None
+
+
 @dataclass
 class BookingInstance:
     name: str
@@ -154,11 +171,29 @@ class BookingInstance:
 
 
 def start_instance(
-    settings: StackSettings, name: str, redis_db: int, **overrides: str
+    settings: StackSettings,
+    name: str,
+    redis_db: int,
+    share_with: BookingInstance | None = None,
+    **overrides: str,
 ) -> BookingInstance:
-    database = f"{settings.mariadb_database}_bt_{name}"
-    fresh_database(settings, database)
-    redis.Redis(host=settings.host, port=settings.redis_port, db=redis_db).flushdb()
+    """A new instance with its own database, Redis database and topics; or, `share_with` an
+    instance, one more copy of that service with its settings, on the same database, Redis and
+    topics (without a background worker: the first one's relay and timers serve both)."""
+    if share_with is None:
+        database = f"{settings.mariadb_database}_bt_{name}"
+        fresh_database(settings, database)
+        redis.Redis(host=settings.host, port=settings.redis_port, db=redis_db).flushdb()
+        shared = {
+            "BOOKING_TOPIC_PREFIX": f"test-{name}-{uuid.uuid4().hex[:8]}.",
+            "BOOKING_ADMIN_TOKEN": f"test-admin-{name}-{uuid.uuid4().hex}",
+        }
+    else:
+        database = share_with.database
+        own = ("BOOKING_BIND", "BOOKING_METRICS_BIND")
+        shared = {k: v for k, v in share_with.env.items() if k.startswith("BOOKING_")}
+        shared = {k: v for k, v in shared.items() if k not in own}
+        shared["BOOKING_RUN_WORKER"] = "false"
     process, env = spawn_booking(
         settings,
         settings.home / "booking-tests" / name,
@@ -166,10 +201,11 @@ def start_instance(
         database,
         {
             "BOOKING_REDIS_DB": str(redis_db),
-            "BOOKING_TOPIC_PREFIX": f"test-{name}-{uuid.uuid4().hex[:8]}.",
-            "BOOKING_ADMIN_TOKEN": f"test-admin-{name}-{uuid.uuid4().hex}",
+            **shared,
             "BOOKING_WORKERS": "2",
             "BOOKING_KAFKA_DELIVERY_TIMEOUT_MS": "3000",
+            # Its metrics process too, on a port the kernel picks (metrics_process_port).
+            "BOOKING_METRICS_BIND": f"{settings.host}:0",
             **overrides,
         },
     )

@@ -10,14 +10,15 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from booking_app.settings import BookingSettings, GunicornSettings
 from instrumentation.settings import TelemetrySettings
 from instrumentation.settings_contract import child_environment
 from soundcheck.settings import StackSettings
-from soundcheck.stack.part import Part, expect_http_ok
+from soundcheck.stack.part import NotReady, Part, expect_http_ok
 from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.process import ManagedProcess
 from soundcheck.stack.telemetry import telemetry_environment
@@ -75,24 +76,79 @@ def booking_environment(
     return child_environment(BOOKING_READS, values)
 
 
+INSTANCE_PORT_STEP = 10  # instance k listens on booking_port + 10 (k - 1), likewise its metrics
+
+
+def instance_ports(settings: StackSettings, number: int) -> tuple[int, int]:
+    """The app port and the metrics port of booking instance `number` (1-based)."""
+    shift = INSTANCE_PORT_STEP * (number - 1)
+    return settings.booking_port + shift, settings.booking_metrics_port + shift
+
+
 class Booking(Part):
+    """Booking instance 1, and with `booking_instances` > 1 the others (`booking-2`, ...).
+
+    Every instance shares the stack's MariaDB, Redis, Kafka topics and admin token, as copies
+    on several machines would; only instance 1 migrates the schema first and runs the
+    background worker (relay, consumers, timers): one relay per outbox, one set of timers.
+    """
+
     name = "booking"
 
+    def __init__(self, settings: StackSettings, number: int = 1) -> None:
+        self.number = number
+        if number > 1:
+            self.name = f"booking-{number}"
+        super().__init__(settings)
+        self.port, self.metrics_port = instance_ports(settings, number)
+
+    @classmethod
+    def instances(cls, settings: StackSettings) -> Sequence[Part]:
+        return booking_parts(settings)
+
     def port_settings(self) -> dict[str, int]:
-        return {"booking_port": self.settings.booking_port}
+        return {"booking_port": self.port, "booking_metrics_port": self.metrics_port}
 
     def address(self) -> str:
-        return f"http://{self.settings.host}:{self.settings.booking_port}"
+        return f"http://{self.settings.host}:{self.port}"
+
+    def metrics_address(self) -> str:
+        return f"http://{self.settings.host}:{self.metrics_port}"
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "booking_app", "serve"]
 
+    def prepare(self) -> None:
+        if self.number > 1:  # instance 1 migrates and seeds; the others wait for it
+            first = Booking(self.settings)
+            deadline = time.monotonic() + self.settings.start_timeout_seconds
+            while True:
+                try:
+                    first.probe()
+                    return
+                except NotReady:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+
     def environment(self) -> dict[str, str]:
-        return booking_environment(self.settings, self.dir, self.settings.booking_port)
+        s = self.settings
+        shared = {
+            "BOOKING_ADMIN_TOKEN": ensure_admin_token(s.part_dir("booking") / "admin_token", s),
+            "BOOKING_METRICS_BIND": f"{s.host}:{self.metrics_port}",
+            "BOOKING_RUN_WORKER": str(self.number == 1).lower(),
+        }
+        return booking_environment(s, self.dir, self.port, overrides=shared)
 
     def probe(self) -> str:
         expect_http_ok(f"{self.address()}/health", timeout=2.0)
+        expect_http_ok(f"{self.metrics_address()}/metrics", timeout=2.0)
         return "booking_app"
+
+
+def booking_parts(settings: StackSettings) -> list[Booking]:
+    """Every booking instance the settings ask for, instance 1 first."""
+    return [Booking(settings, k) for k in range(1, settings.booking_instances + 1)]
 
 
 def fresh_database(settings: StackSettings, database: str) -> None:

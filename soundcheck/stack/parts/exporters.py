@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from soundcheck.stack.part import NotReady, Part, find_binary
+from soundcheck.stack.part import TEMPLATES, NotReady, Part, find_binary
 
 BUILD_VERSION = re.compile(r'^\w+_build_info\{(?:.*,)?version="([^"]+)"', re.MULTILINE)
 
@@ -157,9 +157,34 @@ class ElasticsearchExporter(Exporter):
         ]
 
 
+class BlackboxExporter(Exporter):
+    """Probes our services' health endpoints for Prometheus (`/probe?target=...`): the booking
+    service is down when it does not answer GET /health, not when a scrape of it was slow."""
+
+    name = "blackbox_exporter"
+    port_setting = "blackbox_exporter_port"
+    package = program = "prometheus-blackbox-exporter"
+    expected_metric = "blackbox_exporter_config_last_reload_successful"
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / "blackbox.yml"
+
+    def prepare(self) -> None:
+        self.render(TEMPLATES / "blackbox" / "blackbox.yml", self.config_path)
+
+    def command(self) -> list[str]:
+        return [
+            self.binary(),
+            f"--config.file={self.config_path}",
+            f"--web.listen-address={self.listen_address}",
+        ]
+
+
 EXPORTER_TYPES: tuple[type[Exporter], ...] = (
     RedisExporter,
     MysqldExporter,
     NodeExporter,
     ElasticsearchExporter,
+    BlackboxExporter,
 )

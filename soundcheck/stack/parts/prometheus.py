@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import httpx
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
 from soundcheck.stack.part import TEMPLATES, NotReady, Part, find_binary
+from soundcheck.stack.parts.booking import booking_parts
 
 ALERT_RULES = REPO_ROOT / "alert_rules"
 RULE_FILES = ("*.rules.yml", "slo/*.rules.yml")
@@ -31,6 +32,11 @@ def render_rules(destination: Path, router_url: str) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(source.read_text().replace(DEFAULT_ROUTER_URL, f"{router_url}/"))
     return destination
+
+
+def quoted(items: Iterable[str]) -> str:
+    """A YAML flow list: `["a", "b"]`."""
+    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
 
 def http_probe(url: str, version_path: str, pick_version: Callable[[Any], object]) -> str:
@@ -61,12 +67,15 @@ class Prometheus(Part):
         s = self.settings
         # Every *_port setting is a template field, so a new scrape job needs no code here.
         ports = {name: value for name, value in s.model_dump().items() if name.endswith("_port")}
+        instances = booking_parts(s)
         self.render(
             TEMPLATES / "prometheus" / "prometheus.yml",
             self.dir / "prometheus.yml",
             host=s.host,
             rules_dir=render_rules(self.dir / "rules", f"http://{s.host}:{s.router_port}"),
             booking_targets_dir=self.booking_targets_dir,
+            booking_metrics_targets=quoted(f"{s.host}:{b.metrics_port}" for b in instances),
+            booking_health_targets=quoted(f"{b.address()}/health" for b in instances),
             **ports,
         )
 

@@ -145,4 +145,5 @@ def test_prometheus_config_template_renders_to_a_valid_config(tmp_path: Path) ->
     rendered = load_yaml(tmp_path / "prometheus" / "prometheus.yml")
     jobs = {job["job_name"] for job in rendered["scrape_configs"]}
     assert {"redis", "mysql", "node", "elasticsearch", "kafka", "booking", "router"} <= jobs
+    assert "booking_health" in jobs
     assert "pipeline" in jobs
