@@ -13,6 +13,7 @@ from typing import Protocol
 from soundcheck.settings import StackSettings
 from soundcheck.stack.errors import StackError, StartFailed
 from soundcheck.stack.part import NotReady, Part, PartStatus, State
+from soundcheck.stack.parts.balancer import Balancer
 from soundcheck.stack.parts.booking import Booking
 from soundcheck.stack.parts.elasticsearch import Elasticsearch
 from soundcheck.stack.parts.exporters import EXPORTER_TYPES
@@ -34,6 +35,7 @@ PART_TYPES: tuple[type[Part], ...] = (
     Elasticsearch,
     Pipeline,
     Booking,
+    Balancer,
     *EXPORTER_TYPES,
     Prometheus,
     Alertmanager,
@@ -68,7 +70,7 @@ class QuietProgress:
 class Stack:
     def __init__(self, settings: StackSettings, part_types: Sequence[type[Part]] = PART_TYPES):
         self.settings = settings
-        self.parts = {p.name: p(settings) for p in part_types}
+        self.parts = {part.name: part for p in part_types for part in p.instances(settings)}
 
     def part(self, name: str) -> Part:
         try:
