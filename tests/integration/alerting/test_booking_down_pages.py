@@ -1,4 +1,4 @@
-""" "The booking service is down" is a failed health probe (issue 14, goal 4).
+"""BookingServiceDown: "the booking service is down" is a failed health probe.
 
 Stopping the service fires BookingServiceDown through the blackbox exporter's probe and pages
 PagerDuty (the sandbox); a service busy with as many customers as it has request threads keeps

@@ -1,4 +1,4 @@
-"""Scaling out (issue 14, goal 5): two booking instances on one MariaDB / Redis / Kafka behind
+"""Scaling out: two booking instances on one MariaDB / Redis / Kafka behind
 HAProxy share the load, and a seat contended through both is still sold once.
 
 The balancer listens on a Unix socket in the test's directory: no TCP port to race for.

@@ -1,4 +1,4 @@
-"""Metrics are served where requests cannot queue in front of them (issue 14, goal 4).
+"""Metrics are served where requests cannot queue in front of them.
 
 Every request thread of an instance is held inside MariaDB (a test session holds a table lock
 the requests need), as a ticket opening holds them waiting on MariaDB; the metrics process
