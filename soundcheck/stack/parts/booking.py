@@ -76,6 +76,7 @@ def booking_environment(
     return child_environment(BOOKING_READS, values)
 
 
+MAX_INSTANCES = 9  # StackSettings.booking_instances' bound
 INSTANCE_PORT_STEP = 10  # instance k listens on booking_port + 10 (k - 1), likewise its metrics
 
 
@@ -104,7 +105,11 @@ class Booking(Part):
 
     @classmethod
     def instances(cls, settings: StackSettings) -> Sequence[Part]:
-        return booking_parts(settings)
+        """The instances asked for, and any started earlier with a larger setting and still
+        recorded as running, so `soundcheck down` and `status` never lose one."""
+        wanted = booking_parts(settings)
+        earlier = (cls(settings, k) for k in range(len(wanted) + 1, MAX_INSTANCES + 1))
+        return [*wanted, *(part for part in earlier if part.process.was_started())]
 
     def port_settings(self) -> dict[str, int]:
         return {"booking_port": self.port, "booking_metrics_port": self.metrics_port}
