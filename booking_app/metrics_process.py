@@ -7,13 +7,26 @@ is not mistaken for a stopped one. The app's own `/metrics` stays for tools that
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import threading
+import time
+from http.server import ThreadingHTTPServer
 from types import FrameType
 
 from booking_app.metrics import BOOKING_METRICS
 from booking_app.settings import GunicornSettings
 from instrumentation.metrics_server import metrics_server
+
+
+def stop_with_parent(server: ThreadingHTTPServer) -> None:
+    """A master killed alone (not its process group) must not leave the port held: the next
+    start of the service would find it taken."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    server.shutdown()
 
 
 def serve_booking_metrics() -> None:
@@ -26,6 +39,7 @@ def serve_booking_metrics() -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, on_signal)
+    threading.Thread(target=stop_with_parent, args=(server,), daemon=True).start()
     try:
         server.serve_forever()
     finally:
