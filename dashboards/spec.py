@@ -44,3 +44,9 @@ def q(expr: str, legend: str = "") -> Query:
 
 def rate(selector: str) -> str:
     return f"rate({selector}[{RATE}])"
+
+
+def with_rate_interval(expr: str, step_seconds: float, scrape_seconds: float = 5.0) -> str:
+    """`expr` with `$__rate_interval` filled in as Grafana does: max(step + scrape, 4 * scrape)."""
+    seconds = max(step_seconds + scrape_seconds, 4 * scrape_seconds)
+    return expr.replace(RATE, f"{round(seconds)}s")

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from pipeline.documents import field
-from pipeline.searches import SavedSearch
+from pipeline.searches import SavedSearch, search_body
 
 MESSAGE_WIDTH = 120
 
@@ -26,6 +26,30 @@ class SearchResult:
     counts: dict[str, int]
 
 
+def search_elasticsearch(
+    elasticsearch_url: str, index: str, body: dict[str, Any], timeout: float = 30.0
+) -> dict[str, Any]:
+    """Elasticsearch's answer to `body` over `index` (no such index yet: no hits)."""
+    try:
+        response = httpx.post(
+            f"{elasticsearch_url.rstrip('/')}/{index}/_search",
+            params={"ignore_unavailable": "true", "allow_no_indices": "true"},
+            json=body,
+            timeout=timeout,
+        )
+    except httpx.HTTPError as error:
+        raise SearchFailed(
+            f"Elasticsearch at {elasticsearch_url} did not answer ({type(error).__name__}); "
+            "is the stack up (`soundcheck status`)?"
+        ) from error
+    if response.status_code != 200:
+        raise SearchFailed(
+            f"Elasticsearch refused the search ({response.status_code}): {response.text[:300]}"
+        )
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
 def run_search(
     elasticsearch_url: str,
     search: SavedSearch,
@@ -35,31 +59,10 @@ def run_search(
 ) -> SearchResult:
     if search.needs_trace_id and not trace_id:
         raise SearchFailed(f"{search.title!r} needs --trace-id (the 32-hex-digit trace id).")
-    body: dict[str, Any] = {
-        "query": search.query(trace_id, since),
-        "size": size,
-        "track_total_hits": True,
-        "sort": [{"@timestamp": {"order": "asc" if search.sort_ascending else "desc"}}],
-    }
-    if search.group_by:
-        body["aggs"] = {"groups": {"terms": {"field": search.group_by, "size": 50}}}
-    try:
-        response = httpx.post(
-            f"{elasticsearch_url}/{search.index}/_search",
-            params={"ignore_unavailable": "true", "allow_no_indices": "true"},
-            json=body,
-            timeout=30.0,
-        )
-    except httpx.HTTPError as error:
-        raise SearchFailed(
-            f"Elasticsearch at {elasticsearch_url} did not answer ({error}); "
-            "is the stack up (`soundcheck status`)?"
-        ) from error
-    if response.status_code != 200:
-        raise SearchFailed(
-            f"Elasticsearch refused the search ({response.status_code}): {response.text[:300]}"
-        )
-    result = response.json()
+    body = search_body(
+        search, trace_id=trace_id, start=f"now-{since}" if since else None, size=size
+    )
+    result = search_elasticsearch(elasticsearch_url, search.index, body)
     hits = [hit["_source"] for hit in result["hits"]["hits"]]
     if search.group_by:
         group = search.group_by

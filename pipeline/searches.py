@@ -133,6 +133,52 @@ SAVED_SEARCHES = (
 )
 
 
+ALL_LOGS = SavedSearch(
+    id="",
+    title="all log lines",
+    description="Every log line, newest first.",
+    data_view="logs",
+    conditions=(),
+    columns=("service.name", "log.level", "message", "trace.id"),
+)
+
+
+def search_body(
+    search: SavedSearch,
+    *,
+    trace_id: str | None = None,
+    text: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    size: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """The Elasticsearch request for `search`, narrowed by a trace id, words (simple query
+    string syntax, which never fails on a typo) and a time window (ISO or date math such as
+    `now-15m`). The CLI and the router's /logs page both send this."""
+    query = search.query(trace_id)
+    filters = query["bool"]["filter"]
+    if trace_id and not search.needs_trace_id:
+        filters.append(Condition("trace.id", (trace_id,)).query())
+    if start or end:
+        window = {bound: value for bound, value in (("gte", start), ("lte", end)) if value}
+        filters.append({"range": {"@timestamp": window}})
+    if text:
+        query["bool"]["must"] = [
+            {"simple_query_string": {"query": text, "default_operator": "and", "lenient": True}}
+        ]
+    body: dict[str, Any] = {
+        "query": query,
+        "size": size,
+        "from": offset,
+        "track_total_hits": True,
+        "sort": [{"@timestamp": {"order": "asc" if search.sort_ascending else "desc"}}],
+    }
+    if search.group_by:
+        body["aggs"] = {"groups": {"terms": {"field": search.group_by, "size": 50}}}
+    return body
+
+
 class UnknownSearch(Exception):
     """No saved search has that name; the message lists the names there are."""
 

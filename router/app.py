@@ -13,9 +13,11 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from router.console_routes import console
+from router.dashboards_page import dashboard_pages
 from router.delivery_process import DeliveryProcess
 from router.incident_routes import incident_pages
 from router.ingest import GroupCommitter
+from router.logs_page import logs_pages
 from router.metrics import watch_queue
 from router.payload import WebhookPayload
 from router.problems import answer_problems
@@ -24,6 +26,7 @@ from router.routing import load_routing_table
 from router.settings import RouterSettings
 from router.store import Store
 from router.targets import build_notifiers
+from router.view_pages import static_files
 from router.worker import Worker
 
 
@@ -98,6 +101,9 @@ def create_app(
     app.include_router(service)
     app.include_router(incident_pages)
     app.include_router(console)
+    app.include_router(logs_pages)
+    app.include_router(dashboard_pages)
+    app.include_router(static_files)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     if instrumented:  # after the routes, so it keeps our /metrics instead of adding its own
         instrument(app)

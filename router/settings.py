@@ -95,7 +95,7 @@ class RouterSettings(StrictSettings):
         "http://127.0.0.1:9093", description="Alertmanager's API (silences from incident pages)"
     )
     elasticsearch_url: str = Field(
-        "http://127.0.0.1:9200", description="where the incident page reads its evidence"
+        "http://127.0.0.1:9200", description="the incident page's evidence and the /logs page"
     )
     # Links to outside tools only when they are there: empty means every link points at the
     # router's own pages (/incidents, /logs, /dashboards).

@@ -84,6 +84,18 @@ def open_on_host(context: BrowserContext, url: str, home: str | None = None) -> 
     return guarded
 
 
+@contextmanager
+def page_on_host(context: BrowserContext, url: str, home: str | None = None) -> Iterator[Page]:
+    """`open_on_host` as a block: the page is closed at its end, and the test fails there if the
+    page asked for anything off its host."""
+    guarded = open_on_host(context, url, home)
+    try:
+        yield guarded.page
+    finally:
+        guarded.page.close()
+    guarded.assert_stayed_on_host()
+
+
 def save_screenshot(page: Page, name: str) -> Path:
     """A full-page PNG under ARTIFACTS (`results/test-artifacts/<name>.png`), listed at the end of
     the test run."""

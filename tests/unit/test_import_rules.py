@@ -19,8 +19,14 @@ SERVICES = {"booking_app", "router", "pipeline"}
 MAY_IMPORT: dict[str, set[str]] = {
     "instrumentation": set(),
     "booking_app": {"instrumentation"},
-    # The saved searches' conditions, for the incident page's evidence.
-    "router": {"instrumentation", "pipeline.searches", "pipeline.documents"},
+    # The saved searches (incident evidence, /logs) and the dashboard definitions (/dashboards).
+    "router": {
+        "instrumentation",
+        "pipeline.searches",
+        "pipeline.search_runner",
+        "pipeline.documents",
+        "dashboards",
+    },
     "pipeline": {"instrumentation"},
     # Its settings contract, as every process's settings; the router's registry of targets.
     "sandbox": {"instrumentation", "router.targets"},
