@@ -5,16 +5,19 @@ series plotly draws, with Grafana's `{{label}}` legends filled in and its units 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from dashboards.definitions import DASHBOARDS
 from dashboards.spec import DashboardSpec, PanelSpec, with_rate_interval
 from router.time_window import TimeWindow
 
+if TYPE_CHECKING:  # httpx loads when a page is asked for: the webhook process starts without it
+    import httpx
+
 POINTS = 240  # per series: enough for a smooth line, little for the browser
+PARALLEL_QUERIES = 4  # a page's panels asked of Prometheus at once, not one after another
 SHORTEST_STEP_SECONDS = 5  # the scrape interval: a finer step only repeats samples
 LEGEND_LABEL = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 # Grafana's unit names as plotly axis formats.
@@ -68,6 +71,8 @@ def number(value: str) -> float | None:
 
 
 def panel_data(client: httpx.Client, panel: PanelSpec, window: TimeWindow, step: int) -> PanelData:
+    import httpx
+
     data = PanelData(panel.id, panel.title, panel.description, AXIS_FORMATS.get(panel.unit, {}))
     for query in panel.queries:
         try:
@@ -101,6 +106,11 @@ def panel_data(client: httpx.Client, panel: PanelSpec, window: TimeWindow, step:
 def dashboard_data(
     prometheus_url: str, board: DashboardSpec, window: TimeWindow, timeout: float = 15.0
 ) -> list[PanelData]:
+    import httpx
+
     step = step_for(window)
-    with httpx.Client(base_url=prometheus_url.rstrip("/"), timeout=timeout) as client:
-        return [panel_data(client, panel, window, step) for panel in board.panels]
+    with (
+        httpx.Client(base_url=prometheus_url.rstrip("/"), timeout=timeout) as client,
+        ThreadPoolExecutor(PARALLEL_QUERIES) as pool,
+    ):
+        return list(pool.map(lambda panel: panel_data(client, panel, window, step), board.panels))

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.documents import field
-from pipeline.search_runner import SearchFailed, search_elasticsearch
 from pipeline.searches import ALL_LOGS, SavedSearch, UnknownSearch, find_search, search_body
 from router.time_window import TimeWindow, time_window
 
@@ -107,6 +106,9 @@ def log_line(source: dict[str, Any]) -> LogLine:
 
 
 def run_log_query(elasticsearch_url: str, query: LogQuery, timeout: float = 15.0) -> LogPage:
+    # httpx loads when a page is asked for: the webhook process starts without it
+    from pipeline.search_runner import SearchFailed, search_elasticsearch
+
     body = search_body(
         query.search,
         trace_id=query.trace_id or None,

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox.images import keep_image
 from sandbox.jira_issues import (
     PRIORITIES,
     STATUSES,
@@ -241,12 +242,13 @@ async def add_attachment(key: str, request: Request) -> Response:
         data = part.get_payload(decode=True) or b""
         filename = part.get_filename() or "file"
         with lock:
+            attachment_id = str(20000 + len(issue["attachments"]) + 1)
             attachment = {
-                "id": str(20000 + len(issue["attachments"]) + 1),
+                "id": attachment_id,
                 "filename": filename,
                 "size": len(data),
                 "mimeType": part.get_content_type(),
-                "png": data[:8] == b"\x89PNG\r\n\x1a\n",
+                "png": keep_image(f"jira-{issue['key']}-{attachment_id}", data),
                 "created": now_jira(),
             }
             issue["attachments"].append(attachment)

@@ -115,7 +115,8 @@ def snapshot() -> list[dict[str, Any]]:
                 "description": i["fields"]["description"],
                 "comments": [c["body"] for c in i["comments"]],
                 "attachments": [
-                    {"filename": a["filename"], "png": a["png"]} for a in i["attachments"]
+                    {"id": a["id"], "filename": a["filename"], "png": a["png"]}
+                    for a in i["attachments"]
                 ],
                 "transitions": list(i["transitions"]),
             }

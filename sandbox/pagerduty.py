@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -65,9 +66,11 @@ def apply_event(event: dict[str, Any], dedup_key: str) -> None:
             None,
         )
         action = event["event_action"]
+        moment = {"at": time.time(), "event": action}
         if action == "trigger":
             if open_one:
                 open_one["alerts"] += 1
+                open_one["timeline"].append(moment)
             else:
                 incidents.append(
                     {
@@ -77,10 +80,13 @@ def apply_event(event: dict[str, Any], dedup_key: str) -> None:
                         "severity": event["payload"]["severity"],
                         "alerts": 1,
                         "links": event.get("links", []),
+                        "details": event["payload"].get("custom_details"),
+                        "timeline": [moment],
                     }
                 )
         elif open_one:
             open_one["status"] = "resolved" if action == "resolve" else "acknowledged"
+            open_one["timeline"].append(moment)
 
 
 @router.post("/v2/enqueue")
@@ -110,7 +116,7 @@ async def enqueue(request: Request) -> Response:
 
 def snapshot() -> list[dict[str, Any]]:
     with incidents_lock:
-        return [dict(i) for i in incidents]
+        return [dict(i, timeline=list(i["timeline"])) for i in incidents]
 
 
 def reset() -> None:

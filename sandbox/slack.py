@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox.images import keep_image
 from sandbox.slack_limits import fail, message_refused
 from sandbox.slack_workspace import (
     channels,
@@ -68,7 +69,7 @@ async def upload(file_id: str, request: Request) -> Response:
         if file_id not in files:
             return Response("unknown upload", status_code=404)
         files[file_id]["size"] = len(data)
-        files[file_id]["png"] = data[:8] == b"\x89PNG\r\n\x1a\n"
+        files[file_id]["png"] = keep_image(f"slack-{file_id}", data)
     STATE.record("slack", "upload", {"file_id": file_id, "bytes": len(data)})
     return Response("OK - " + str(len(data)), status_code=200)
 

@@ -195,11 +195,14 @@ def demo(
         raise _fail(StackError(str(error))) from None
     host = settings.host
     console.print("\nWhere to look:")
-    where = [
+    router = f"http://{host}:{settings.router_port}"
+    where = [  # the sandbox page first: the page as PagerDuty, Slack, Jira and e-mail show it
+        ("Notifications", f"http://{host}:{settings.sandbox_port}/_sandbox"),
         ("Opening report", f"{found.opening['run']['folder']}/report.html"),
         ("Drill report", f"{found.drill['folder']}/report.html"),
-        ("Notifications", f"http://{host}:{settings.sandbox_port}/_sandbox"),
-        ("Alert router", f"http://{host}:{settings.router_port}/runbooks"),
+        ("Logs", f"{router}/logs"),
+        ("Dashboards", f"{router}/dashboards"),
+        ("Runbooks", f"{router}/runbooks"),
         ("Prometheus", f"http://{host}:{settings.prometheus_port}/alerts"),
         ("Alertmanager", f"http://{host}:{settings.alertmanager_port}"),
         ("Booking API", f"http://{host}:{settings.booking_port}/openapi.json"),

@@ -22,6 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+NAVIGATION_TIMEOUT_MS = 120_000
 SAVED_SCREENSHOTS: list[Path] = []  # this session's, listed at the end of the run
 
 
@@ -37,6 +38,9 @@ def launch_chromium(profile: Path) -> Iterator[BrowserContext]:
             args=CHROMIUM_ARGS,
             viewport={"width": 1400, "height": 900},
         )
+        # Generous: on the shared 2-core machine a page can take tens of seconds to load.
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+        context.set_default_timeout(NAVIGATION_TIMEOUT_MS)
         try:
             yield context
         finally:
