@@ -15,7 +15,6 @@ per side and the ratio instrumented/uninstrumented. Not a test: nothing here pas
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import threading
 import time
@@ -23,51 +22,21 @@ import uuid
 
 import httpx
 
+from bench.side_services import start_service
 from soundcheck.settings import load_settings
-from soundcheck.stack.parts.booking import fresh_database, spawn_booking
 from soundcheck.stack.process import ManagedProcess
-from tests.support.polling import eventually
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def start(side: str, instrumentation: str) -> tuple[str, ManagedProcess, str]:
-    settings = load_settings()
-    database = f"{settings.mariadb_database}_bench_{side}"
-    fresh_database(settings, database)
-    port = free_port(settings.host)
-    process, _ = spawn_booking(
-        settings,
-        settings.home / "bench" / side,
-        port,
-        database,
+    return start_service(
+        load_settings(),
+        side,
         {
             "SOUNDCHECK_INSTRUMENTATION": instrumentation,
             "OTEL_TRACES_SAMPLER": "parentbased_always_on",
             "BOOKING_WORKERS": "2",
-            "BOOKING_RUN_WORKER": "0",
-            "BOOKING_TOPIC_PREFIX": f"bench-{side}.",
         },
     )
-    url = f"http://{settings.host}:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{url}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    eventually(
-        healthy,
-        120,
-        lambda: f"{side} service answers /health; its log:\n{process.log_tail(30)}",
-        every=0.3,
-    )
-    return url, process, database
 
 
 def load(url: str, concurrency: int, seconds: float) -> tuple[int, int, list[float]]:

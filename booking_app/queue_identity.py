@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 from booking_app.errors import Forbidden, NotFound, NotYourToken
+from booking_app.queue_statements import ACTIVE, EXPIRED, WAITING
 from booking_app.services import Services
-from booking_app.waiting_queue import ACTIVE, EXPIRED, WAITING, TokenView, token_status
+from booking_app.waiting_queue import TokenView, token_status
 
 
 def identify(svc: Services, token: str | None, live: bool = True) -> TokenView:

@@ -21,23 +21,22 @@ from loadtest.run import (
     server_measurements,
 )
 from loadtest.saturation import verdict
+from loadtest.scenario import Scenario
 from loadtest.scenarios import scenario as find_scenario
 from loadtest.stages import scaled
 from soundcheck.settings import StackSettings
 
 
-def capacity_run(options: RunOptions, settings: StackSettings) -> dict[str, Any]:
-    """Open-model steps of rising arrival rates until the SLA breaks (plan §1-2: maximum TPS)."""
-    scenario = find_scenario(options.scenario)
-    if scenario.capacity_visitors == 0:
-        raise LoadRunError(
-            f"{scenario.name} has no capacity search: each of its iterations waits in the queue "
-            "first, so an arrival rate says little. Try token-spike, reservation-stress or "
-            "concert-read."
-        )
-    run_id = f"lt{int(time.time())}{secrets.token_hex(2)}"
+def open_plan(
+    scenario: Scenario,
+    options: RunOptions,
+    settings: StackSettings,
+    fixtures: MariaDbFixtures,
+    run_id: str,
+) -> dict[str, Any]:
+    """The generator's plan for open-model steps at `options.rates` (bench/ runs one step at a
+    time, alternating targets)."""
     plan = base_plan(scenario, options, settings, run_id)
-    fixtures = MariaDbFixtures(settings, run_id)
     stages = scaled(scenario.stages, options.scale, options.users)
     plan["params"] = scenario.prepare(fixtures, stages, plan["think_seconds"])
     sla = {
@@ -52,6 +51,22 @@ def capacity_run(options: RunOptions, settings: StackSettings) -> dict[str, Any]
         sla=sla,
         steps_after_break=False,
     )
+    return plan
+
+
+def capacity_run(options: RunOptions, settings: StackSettings) -> dict[str, Any]:
+    """Open-model steps of rising arrival rates until the SLA breaks (plan §1-2: maximum TPS)."""
+    scenario = find_scenario(options.scenario)
+    if scenario.capacity_visitors == 0:
+        raise LoadRunError(
+            f"{scenario.name} has no capacity search: each of its iterations waits in the queue "
+            "first, so an arrival rate says little. Try token-spike, reservation-stress or "
+            "concert-read."
+        )
+    run_id = f"lt{int(time.time())}{secrets.token_hex(2)}"
+    fixtures = MariaDbFixtures(settings, run_id)
+    plan = open_plan(scenario, options, settings, fixtures, run_id)
+    sla = plan["sla"]
     folder = run_folder(options.results, scenario, "-capacity")
     client, samples = generate_and_sample(plan, folder, settings, fixtures)
     fixtures.release_tokens(run_id)

@@ -36,8 +36,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "loadtest": {"soundcheck", "alert_rules"},
     # The composition root: starts every part and builds each one's environment.
     "soundcheck": {*SERVICES, "instrumentation", "sandbox", "loadtest", "alert_rules"},
-    # Benchmarks drive the real parts and reuse the tests' harness.
-    "bench": {*SERVICES, "instrumentation", "sandbox", "soundcheck", "tests"},
+    # Benchmarks drive the real parts, reuse the tests' harness and the load generator.
+    "bench": {*SERVICES, "instrumentation", "sandbox", "soundcheck", "loadtest", "tests"},
 }
 OURS = {*MAY_IMPORT, "tests"}
 

@@ -1,0 +1,104 @@
+"""The plain form of POST /queue/token (issue 14, goal 3): a bare WSGI callable, no framework, no
+instrumentation, the service's own statements (booking_app.queue_statements.issue) on an engine
+made as the service's is. What the service's capacity is measured against.
+
+    BOOKING_DATABASE_URL=... gunicorn -k gthread -w 3 --threads 16 bench.plain_token:app
+
+`start_plain` starts it under the booking service's gunicorn workers and threads, on a database
+of its own migrated to the service's schema.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from booking_app import schema
+from booking_app.db import make_engine, utcnow
+from booking_app.queue_statements import QueueLimits, issue, position
+from booking_app.settings import BookingSettings, GunicornSettings
+from soundcheck import REPO_ROOT
+from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.booking import database_url, fresh_database
+from soundcheck.stack.process import ManagedProcess
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+@cache
+def _engine_and_limits() -> tuple[Engine, QueueLimits]:
+    settings = BookingSettings()
+    engine = make_engine(settings)
+    return engine, QueueLimits.of(settings)
+
+
+def _answer(start_response: StartResponse, status: str, body: object) -> Iterable[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
+
+
+def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    route = (environ["REQUEST_METHOD"], environ["PATH_INFO"])
+    if route == ("GET", "/health"):
+        return _answer(start_response, "200 OK", {"status": "ok"})
+    if route != ("POST", "/queue/token"):
+        return _answer(start_response, "404 Not Found", {"error": "not_found"})
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    try:
+        user_id = json.loads(environ["wsgi.input"].read(length))["userId"]
+    except (ValueError, KeyError, TypeError):
+        return _answer(start_response, "400 Bad Request", {"error": "invalid_request"})
+    if not isinstance(user_id, str) or not 0 < len(user_id) <= 64:
+        return _answer(start_response, "400 Bad Request", {"error": "invalid_request"})
+    engine, limits = _engine_and_limits()
+    with engine.begin() as conn:
+        issued = issue(conn, limits, user_id, utcnow())
+    if issued.already_live:
+        return _answer(start_response, "409 Conflict", {"error": "token_already_issued"})
+    place = position(issued.token_id, issued.status, issued.oldest_waiting_id)
+    body = {"tokenValue": issued.token, "status": issued.status, "position": place}
+    return _answer(start_response, "201 Created", body)
+
+
+def start_plain(
+    settings: StackSettings, directory: Path, port: int, database: str
+) -> ManagedProcess:
+    """The plain form under the service's gunicorn workers and threads, on its own database."""
+    fresh_database(settings, database)
+    url = database_url(settings, database)
+    schema.migrate(BookingSettings(database_url=SecretStr(url)))
+    workers = GunicornSettings()
+    process = ManagedProcess(directory)
+    process.stop()
+    process.start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(workers.workers),
+            "--threads",
+            str(workers.threads),
+            "--keep-alive",
+            "5",
+            "--bind",
+            f"{settings.host}:{port}",
+            "--chdir",
+            str(REPO_ROOT),
+            "bench.plain_token:app",
+        ],
+        env={"BOOKING_DATABASE_URL": url},
+    )
+    return process
