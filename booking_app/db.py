@@ -90,12 +90,6 @@ class Database:
         event.listen(self.engine, "checkin", self._on_checkin)
         metrics.db_pool_size(settings.pool_size + settings.pool_max_overflow)
 
-    def fill_pool(self) -> None:
-        """Open the pool's connections now (a worker's start), not in its first busy second."""
-        opened = [self.engine.raw_connection() for _ in range(self.settings.pool_size)]
-        for connection in opened:
-            connection.close()
-
     def _on_checkout(self, *_: object) -> None:
         with self._count_lock:
             self._in_use += 1

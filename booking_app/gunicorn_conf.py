@@ -10,10 +10,8 @@ the stack stops as a whole.
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
-import threading
 from typing import Any
 
 from booking_app.settings import GunicornSettings
@@ -39,7 +37,7 @@ wsgi_app = "booking_app.wsgi:app"
 # Several gunicorns run side by side (stacks, tests): none needs the shared control socket.
 control_socket_disable = True
 
-__all__ = ["child_exit", "on_exit", "on_starting", "post_worker_init", "when_ready"]
+__all__ = ["child_exit", "on_exit", "on_starting", "when_ready"]
 
 _background: list[subprocess.Popen[bytes]] = []
 
@@ -59,21 +57,3 @@ def on_exit(server: Any) -> None:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def post_worker_init(worker: Any) -> None:
-    """Fill the worker's database pool beside its first requests: a ticket opening's first
-    second found each of its threads opening a connection of its own."""
-    threading.Thread(target=_fill_pool, name="fill-pool", daemon=True).start()
-
-
-def _fill_pool() -> None:
-    from booking_app.services import services  # the worker's, built once
-
-    try:
-        services().db.fill_pool()
-    except Exception as error:  # MariaDB not there yet: connections open on demand
-        logging.getLogger("booking_app.db").warning(
-            "database pool not filled at start",
-            extra={"event": "database.pool.unfilled", "error.type": type(error).__name__},
-        )
