@@ -1,4 +1,4 @@
-"""The plain form of POST /queue/token (issue 14, goal 3): a bare WSGI callable, no framework, no
+"""The plain form of POST /queue/token: a bare WSGI callable, no framework, no
 instrumentation, the service's own statements (booking_app.queue_statements.issue) on an engine
 made as the service's is. What the service's capacity is measured against.
 

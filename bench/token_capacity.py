@@ -1,4 +1,4 @@
-"""Benchmark (issue 14, goal 3): the capacity of POST /queue/token at the SLA, plain form against
+"""Benchmark: the capacity of POST /queue/token at the SLA, plain form against
 the service, uninstrumented against instrumented, measured in one run.
 
     SOUNDCHECK_HOME=... SOUNDCHECK_PORT_OFFSET=... .venv/bin/soundcheck up
