@@ -4,8 +4,9 @@
 VENV := .venv/bin
 SHELL := /bin/bash
 # The drill tests stop and kill parts of their stack, so they get a stack of their own beside the
-# main suite's: its own home and every port + 30000 (the highest, 26381, becomes 56381).
-DRILLS_STACK := SOUNDCHECK_HOME=$(CURDIR)/.soundcheck-drills SOUNDCHECK_PORT_OFFSET=30000
+# main suite's: its own home and every port + 30500 (the highest, 26381, becomes 56881). Not
+# 30000: a stack at offset 10000 has its Sentinels (26379+) where ours would put Redis (6379+).
+DRILLS_STACK := SOUNDCHECK_HOME=$(CURDIR)/.soundcheck-drills SOUNDCHECK_PORT_OFFSET=30500
 
 setup:
 	@bash soundcheck/setup.sh
