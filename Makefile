@@ -4,9 +4,10 @@
 VENV := .venv/bin
 SHELL := /bin/bash
 # The drill tests stop and kill parts of their stack, so they get a stack of their own beside the
-# main suite's: its own home and every port + 30500 (the highest, 26381, becomes 56881). Not
-# 30000: a stack at offset 10000 has its Sentinels (26379+) where ours would put Redis (6379+).
-DRILLS_STACK := SOUNDCHECK_HOME=$(CURDIR)/.soundcheck-drills SOUNDCHECK_PORT_OFFSET=30500
+# main suite's: its own home and every port + 3000 (2525..26381 become 5525..29381). Below the
+# kernel's ephemeral range (32768+), where a client connection may hold any port for a while, and
+# clear of every port of a stack at offset 0 or 10000..20000 (none lands on another's port).
+DRILLS_STACK := SOUNDCHECK_HOME=$(CURDIR)/.soundcheck-drills SOUNDCHECK_PORT_OFFSET=3000
 
 setup:
 	@bash soundcheck/setup.sh

@@ -1,6 +1,6 @@
 """Drill tests mutate the stack (they stop and kill its parts), so `make test` runs them in their
 own pytest invocation on their own stack (Makefile: SOUNDCHECK_HOME=.soundcheck-drills, port
-offset 30500), beside the main suite."""
+offset 3000), beside the main suite."""
 
 from __future__ import annotations
 
