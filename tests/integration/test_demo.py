@@ -27,7 +27,9 @@ def test_demo_opens_books_through_redis_down_and_pages_with_the_runbook(stack: S
     assert page is not None, said
     links = page["links"]
     assert links["runbook"] == f"{stack.part('router').address()}/runbooks/RedisDown"
-    assert links["silence"].startswith(f"{stack.part('alertmanager').address()}/#/silences/new")
+    incident = links["incident"]
+    assert incident.startswith(f"{stack.part('router').address()}/incidents/")
+    assert links["silence"] == f"{incident}/silence"  # the router's confirmation page
     assert links["source"].startswith(f"{stack.part('prometheus').address()}/graph")
     assert stack.status(["redis"])[0].state is State.RUNNING  # the drill puts Redis back
     assert "ok drill: no double booking" in said
