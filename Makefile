@@ -7,7 +7,9 @@ SHELL := /bin/bash
 # main suite's: its own home and every port + 3000 (2525..26381 become 5525..29381). Below the
 # kernel's ephemeral range (32768+), where a client connection may hold any port for a while, and
 # clear of every port of a stack at offset 0 or 10000..20000 (none lands on another's port).
-DRILLS_STACK := SOUNDCHECK_HOME=$(CURDIR)/.soundcheck-drills SOUNDCHECK_PORT_OFFSET=3000
+# $$PWD, not $(CURDIR): the stack fixture fails on any process whose command line names the
+# stack's home after it stopped, and make's own shell would.
+DRILLS_STACK := SOUNDCHECK_HOME="$$PWD/.soundcheck-drills" SOUNDCHECK_PORT_OFFSET=3000
 
 setup:
 	@bash soundcheck/setup.sh
