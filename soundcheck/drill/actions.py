@@ -27,6 +27,15 @@ class DrillContext:
     sandbox: SandboxClient
 
 
+@dataclass(frozen=True)
+class Finding:
+    """What a probe returns when its measurement is also a check: the engine journals `output`
+    and adds `check` (verdicts.check(...)) to the drill's checks."""
+
+    output: str
+    check: dict[str, Any]
+
+
 def stop_parts(context: DrillContext, parts: list[str]) -> str:
     """Stop parts cleanly (SIGTERM, then SIGKILL after 30 s), as `soundcheck stop` does."""
     context.stack.stop(parts)

@@ -62,7 +62,7 @@ class Drill:
     traffic: Traffic
     hold_seconds: float  # the fault stays at least this long
     hold_until_paged: bool  # ... and until the expected alerts paged (or their budget ran out)
-    ci: dict[str, float]  # short settings: hold_seconds, rate
+    ci: dict[str, float]  # short settings: hold_seconds, rate, until_paged (0 = no)
     source: Path
 
     def short(self) -> Drill:
@@ -72,6 +72,7 @@ class Drill:
         return replace(
             self,
             hold_seconds=self.ci.get("hold_seconds", min(self.hold_seconds, 15.0)),
+            hold_until_paged=bool(self.ci.get("until_paged", self.hold_until_paged)),
             traffic=replace(self.traffic, rate=self.ci.get("rate", min(self.traffic.rate, 2.0))),
         )
 

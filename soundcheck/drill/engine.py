@@ -17,7 +17,7 @@ from sandbox.client import SandboxClient
 from soundcheck import REPO_ROOT
 from soundcheck.drill import guard
 from soundcheck.drill import journal as journals
-from soundcheck.drill.actions import DrillContext, run_activity
+from soundcheck.drill.actions import DrillContext, Finding, run_activity
 from soundcheck.drill.definition import Activity, Drill, DrillError
 from soundcheck.drill.loss import loss_figures
 from soundcheck.drill.measure import traffic_figures
@@ -189,7 +189,11 @@ class DrillRun:
         }
         self.journal[kind].append(entry)
         try:
-            entry["output"] = str(do())
+            result = do()
+            if isinstance(result, Finding):  # a probe's measurement, judged with the checks
+                self.journal["probe_checks"].append(result.check)
+                result = result.output
+            entry["output"] = str(result)
             entry["status"] = "succeeded"
         except Exception as error:
             entry["status"] = "failed"
@@ -266,6 +270,8 @@ class DrillRun:
                 return False
             if entry.get("paged") and not entry.get("page_resolved"):
                 return False
+            if entry.get("alertmanager") and not entry.get("paged"):
+                return False  # a page is owed: its delivery is still being retried
         return all(s.state is State.RUNNING for s in self.stack.status())
 
     def recover(self) -> None:

@@ -70,6 +70,7 @@ def new_journal(drill: Drill, settings_name: str, command: str) -> dict[str, Any
         "loss": {"seats_sold_twice": None, "outbox": None, "pages": {}},
         "recovery": {"healthy": False, "unhealthy": None, "recovered_at": None},
         "collateral": {"fired": [], "paged": [], "paged_unexpected": [], "expected": []},
+        "probe_checks": [],  # checks measured by the drill's own probes (a Finding)
         "checks": [],
         "score": None,
         "verdict": "Awaited",

@@ -153,6 +153,7 @@ def judge(drill: Drill, journal: dict[str, Any]) -> list[dict[str, Any]]:
                     f"≥ {DEGRADED_TARGET:g} % answered during the fault",
                 )
             )
+    checks += journal.get("probe_checks", [])
     false_pages = sorted(journal["collateral"]["paged_unexpected"])
     checks.append(
         check(

@@ -43,3 +43,20 @@ def test_a_missing_key_is_named(tmp_path: Path) -> None:
     path.write_text("title: x\n")
     with pytest.raises(DrillError, match=r"bad\.yaml: KeyError\(.method.\)"):
         load_drill(str(path))
+
+
+def test_the_platform_and_phase_two_drills_are_shipped() -> None:
+    assert {
+        "queue-activation-stall",
+        "pagerduty-outage",
+        "log-pipeline-down",
+        "db-pool-exhaustion",
+        "stale-cache",
+    } <= set(drill_names())
+
+
+def test_short_settings_may_stop_waiting_for_a_page_the_full_drill_awaits() -> None:
+    drill = load_drill("queue-activation-stall")
+    assert drill.hold_until_paged
+    assert not drill.short().hold_until_paged  # its page needs ~3 min: CI does not await it
+    assert load_drill("redis-down").short().hold_until_paged  # unchanged when `ci` says nothing

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from soundcheck.drill.definition import load_drill
+from soundcheck.drill.journal import new_journal
 from soundcheck.drill.measure import good_again_at, window_figures
-from soundcheck.drill.verdicts import FAIL, NA, PASS, check, score, verdict
+from soundcheck.drill.verdicts import FAIL, NA, PASS, check, judge, score, verdict
 
 
 def client() -> dict[str, Any]:
@@ -52,3 +54,14 @@ def test_the_score_weighs_only_the_judged_checks() -> None:
     assert verdict(checks, "completed") == FAIL
     assert verdict(checks[:1], "completed") == PASS
     assert verdict(checks, "interrupted") == "Stopped"
+
+
+def test_a_probes_finding_is_judged_with_the_checks() -> None:
+    drill = load_drill("stale-cache")
+    journal = new_journal(drill, "short", "test")
+    journal["window"].update(fault_started=100.0, repair_started=110.0)
+    journal["probe_checks"].append(
+        check("stale data served ≤ cache TTL", "OnChaos", 8, False, 9.5, "≤ 5 s")
+    )
+    found = {c["name"]: c["verdict"] for c in judge(drill, journal)}
+    assert found["stale data served ≤ cache TTL"] == "Fail"
