@@ -1,6 +1,6 @@
 """The platform's own failure points with their short settings against the real stack: the
 paging provider down with the router crashing in it, the log pipeline down, the queue's
-background worker stalled (issue 15)."""
+background worker stalled, the pool held by row locks and a stale cache."""
 
 from __future__ import annotations
 
