@@ -82,6 +82,8 @@ class Part(ABC):
 
     name: str
     needs_java = False
+    # Parts started in the same `up` that must pass their health check before this one starts.
+    starts_after: tuple[str, ...] = ()
 
     def __init__(self, settings: StackSettings) -> None:
         self.settings = settings

@@ -131,10 +131,15 @@ class Stack:
 
         errors: list[StackError] = []
         lock = threading.Lock()
+        ready = {p.name: threading.Event() for p in to_start + to_wait}
 
         def bring_up(part: Part, start: bool) -> None:
             try:
                 if start:
+                    for name in part.starts_after:
+                        if name in ready:  # a failed one is reported by its own thread
+                            phases[part.name] = Phase(f"waiting for {name}")
+                            ready[name].wait()
                     phases[part.name] = Phase("starting")
                     part.start()
                 self._wait_ready(part, phases)
@@ -148,6 +153,8 @@ class Stack:
                     error = StartFailed(f"{part.name} failed to start: {error!r}")
                 with lock:
                     errors.append(error)
+            finally:
+                ready[part.name].set()
 
         threads = [
             threading.Thread(target=bring_up, args=(p, p in to_start), daemon=True)

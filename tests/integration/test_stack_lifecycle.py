@@ -81,3 +81,13 @@ def test_logs_prints_the_part_output() -> None:
     result = soundcheck("logs", "mariadb", "-n", "200")
     assert result.returncode == 0
     assert "ready for connections" in result.stdout
+
+
+def test_alertmanager_starts_once_the_router_is_ready(stack: Stack) -> None:
+    """Started together, Alertmanager's first posts (the Watchdog's) reached a router still
+    starting; the failed posts kept AlertDeliveriesFailing firing for five minutes."""
+    router = stack.part("router").process.record()
+    alertmanager = stack.part("alertmanager").process.record()
+    assert router is not None
+    assert alertmanager is not None
+    assert alertmanager.started_at > router.started_at

@@ -105,6 +105,9 @@ class Prometheus(Part):
 
 class Alertmanager(Part):
     name = "alertmanager"
+    # Its first notifications (the Watchdog's) would otherwise reach a router still starting:
+    # failed posts that keep AlertDeliveriesFailing (a 5-minute rate) firing on a fresh stack.
+    starts_after = ("router",)
 
     def port_settings(self) -> dict[str, int]:
         return {"alertmanager_port": self.settings.alertmanager_port}
