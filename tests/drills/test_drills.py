@@ -4,6 +4,8 @@ its budget, nothing is lost, the fault is repaired and resolved, the stack is he
 
 from __future__ import annotations
 
+import pytest
+
 from soundcheck.stack.stack import Stack
 from tests.drills.drill_runs import assert_drill_held_its_promise, run_short
 
@@ -14,6 +16,7 @@ def test_kafka_down_pages_and_every_outbox_event_is_delivered(stack: Stack) -> N
     assert journal["loss"]["outbox"]["written"] > 0
 
 
+@pytest.mark.slow_drill  # several minutes: `make drill-tests` runs it (tests/README.md)
 def test_booking_crash_pages_and_the_service_comes_back(stack: Stack) -> None:
     journal, said = run_short(stack, "booking-crash")
     assert_drill_held_its_promise(stack, journal, said)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from soundcheck.drill.queue_stall import USER_PREFIX
 from soundcheck.drill.stale_cache import MARK, POLL_SECONDS, cache_ttl_seconds
 from soundcheck.stack.parts.mariadb import app_connection
@@ -49,6 +51,7 @@ def assert_repaired_and_nothing_lost(
     assert mariadb_count(stack, *left_behind) == 0
 
 
+@pytest.mark.slow_drill  # several minutes: `make drill-tests` runs it (tests/README.md)
 def test_queue_activation_stall_is_real_and_its_verdict_says_the_page_is_late(stack: Stack) -> None:
     journal, found = run_completed(stack, "queue-activation-stall")
     probe_passed(journal, "queue activation stalled (the fault is real)")
@@ -72,6 +75,7 @@ def test_stale_cache_is_served_no_longer_than_the_cache_ttl_and_nothing_pages(st
     assert_repaired_and_nothing_lost(stack, found, journal, (marked, f"%{MARK}"))
 
 
+@pytest.mark.slow_drill  # several minutes: `make drill-tests` runs it (tests/README.md)
 def test_log_pipeline_down_pages_and_every_acknowledged_log_line_is_found(stack: Stack) -> None:
     journal, said = run_short(stack, "log-pipeline-down")
     assert_drill_held_its_promise(stack, journal, said)
