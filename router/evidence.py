@@ -101,11 +101,30 @@ def error_lines(settings: RouterSettings, window: Window) -> list[LogLine]:
     ]
 
 
-def chosen_trace(settings: RouterSettings, window: Window, lines: list[LogLine]) -> str | None:
-    """The trace of the newest error line, else the failed or slowest request of the window."""
-    for line in lines:
-        if line.trace_id:
-            return line.trace_id
+@dataclass(frozen=True)
+class ChosenTrace:
+    trace_id: str
+    why: str  # a sentence saying how this request was picked
+
+
+def chosen_trace(
+    settings: RouterSettings, window: Window, lines: list[LogLine]
+) -> ChosenTrace | None:
+    """The newest error line's trace that Elasticsearch holds, else the failed or slowest request
+    of the window (an error line's spans can still be on their way, or never have been sent)."""
+    logged = list(dict.fromkeys(line.trace_id for line in lines if line.trace_id))
+    if logged:
+        hits = _search(
+            settings,
+            "traces-*",
+            {
+                "query": {"bool": {"filter": [{"terms": {"trace.id": logged}}]}},
+                "size": 1,
+                "sort": [{"@timestamp": {"order": "desc"}}],
+            },
+        )
+        if hits and (trace_id := _text(hits[0], "trace.id", 64)):
+            return ChosenTrace(trace_id, "The newest error line's request.")
     hits = _search(
         settings,
         "traces-*",
@@ -115,7 +134,13 @@ def chosen_trace(settings: RouterSettings, window: Window, lines: list[LogLine])
             "sort": [{"event.outcome": {"order": "asc"}}, {"event.duration": {"order": "desc"}}],
         },
     )
-    return _text(hits[0], "trace.id", 64) or None if hits else None
+    if not hits or not (trace_id := _text(hits[0], "trace.id", 64)):
+        return None
+    failed = _text(hits[0], "event.outcome") == "failure"
+    why = "The window's failed request" if failed else "The window's slowest request"
+    if logged:
+        why += " (the error lines' traces are not in Elasticsearch yet)"
+    return ChosenTrace(trace_id, why + ".")
 
 
 def span_tree(settings: RouterSettings, trace_id: str) -> list[SpanNode]:

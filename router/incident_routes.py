@@ -108,11 +108,11 @@ def incident_page(incident_id: str, request: Request, parts: PartsDep) -> Respon
         _iso(start - EVIDENCE_BEFORE_SECONDS),
         _iso(end),
     )
-    lines, spans, trace_id, problem = [], [], None, ""
+    lines, spans, trace, problem = [], [], None, ""
     try:
         lines = error_lines(settings, window)
-        trace_id = chosen_trace(settings, window, lines)
-        spans = span_tree(settings, trace_id) if trace_id else []
+        trace = chosen_trace(settings, window, lines)
+        spans = span_tree(settings, trace.trace_id) if trace else []
     except EvidenceUnavailable as error:
         problem = str(error)
     links = links_for(settings, incident.alert)
@@ -126,7 +126,7 @@ def incident_page(incident_id: str, request: Request, parts: PartsDep) -> Respon
         lines=lines,
         spans=spans,
         longest=max([s.duration_ms for s in spans] + [0.001]),
-        trace_id=trace_id,
+        trace=trace,
         evidence_problem=problem,
         logs_link=own_logs_link(settings, incident.alert),
         runbook=runbook_markup(settings.runbooks_dir, incident.alertname),
