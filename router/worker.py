@@ -70,14 +70,29 @@ class Worker:
         self.lock = threading.Lock()
 
     def start(self) -> None:
-        released = self.store.release_leases(self.owner)
-        if released:
-            log.info(
-                "Released %d deliveries a previous worker had claimed",
-                released,
-                extra={"event": "worker.leases_released", "count": released},
-            )
         self.thread.start()
+
+    def release_previous_leases(self) -> None:
+        """Free what a previous worker of this instance had claimed. A store locked by another
+        writer (a backup, the sqlite3 shell) is waited out, as the loop's failures are: an
+        exception here used to end the delivery process while the webhook kept answering 200."""
+        while not self.stopping.is_set():
+            try:
+                released = self.store.release_leases(self.owner)
+            except Exception:
+                log.exception(
+                    "The delivery store failed; the previous leases are released next turn",
+                    extra={"event": "worker.store_failed"},
+                )
+                self.stopping.wait(self.settings.poll_interval_seconds)
+                continue
+            if released:
+                log.info(
+                    "Released %d deliveries a previous worker had claimed",
+                    released,
+                    extra={"event": "worker.leases_released", "count": released},
+                )
+            return
 
     def stop(self) -> None:
         self.stopping.set()
@@ -95,6 +110,7 @@ class Worker:
         return self.thread.is_alive()
 
     def run(self) -> None:
+        self.release_previous_leases()
         while not self.stopping.is_set():
             finished = self._take_finished()
             try:
