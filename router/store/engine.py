@@ -6,14 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
+
+BUSY_TIMEOUT_SECONDS = 15
 
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets WAL, a busy timeout and full fsync so an ack means on disk."""
+    """An engine; SQLite gets WAL, a busy timeout and full fsync so an ack means on disk.
+
+    The busy timeout is 15 s unless the URL says otherwise (`sqlite:///router.db?timeout=2`)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+        connect_args: dict[str, Any] = {"check_same_thread": False}
+        if "timeout" not in make_url(url).query:
+            connect_args["timeout"] = BUSY_TIMEOUT_SECONDS
+        engine = create_engine(url, connect_args=connect_args)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection: Any, _record: Any) -> None:

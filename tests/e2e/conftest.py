@@ -68,16 +68,25 @@ def alertmanager_port(settings: StackSettings) -> int:
 
 
 @pytest.fixture
+def store_busy_timeout() -> str:
+    """The router's SQLite busy timeout in seconds ("" is the router's own default)."""
+    return ""
+
+
+@pytest.fixture
 def router(
     settings: StackSettings,
     router_home: Path,
     token: str,
     sandbox: SandboxClient,
     alertmanager_port: int,
+    store_busy_timeout: str,
 ) -> Iterator[RouterProcess]:
     env = router_environment(
         settings, spare_port(settings, settings.router_port + PORT_STEP), router_home, token
     )
+    if store_busy_timeout:
+        env["SOUNDCHECK_ROUTER_DATABASE_URL"] += f"?timeout={store_busy_timeout}"
     env.update(
         {
             "SOUNDCHECK_ROUTER_BACKOFF_INITIAL_SECONDS": "0.5",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import BrowserContext, Dialog
 
 from sandbox.client import SandboxClient
@@ -26,6 +27,13 @@ from tests.support.router_alerts import am_alert, post_webhook, webhook_body
 
 SCRIPT_LABEL = "<script>alert('owned')</script>"
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@pytest.fixture
+def store_busy_timeout() -> str:
+    """The locked store answers 503 after 2 s, not the default 15 s (its writers queue on the
+    router's own writer gate, so only this test's outside writer ever meets the timeout)."""
+    return "2"
 
 
 def router_failed_a_request(router: RouterProcess, router_home: Path, token: str) -> None:
