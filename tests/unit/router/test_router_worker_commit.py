@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,32 @@ def test_a_delivery_whose_outcome_commit_failed_once_is_counted_once(
     with store.reading() as session:
         assert session.get(Delivery, page_id).state == "delivered"  # type: ignore[union-attr]
     assert delivered_count("pagerduty") - before == 1
+
+
+def test_a_worker_started_on_a_locked_store_waits_it_out_and_releases_its_old_leases(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "router.db"
+    url = f"sqlite:///{database}?timeout=0.2"
+    settings = RouterSettings(token="t", database_url=url, poll_interval_seconds=0.05)
+    store = Store(settings.database_url)
+    store.create_schema()
+    released = threading.Event()
+    real_release = store.release_leases
+
+    def release(owner: str) -> int:
+        count = real_release(owner)
+        released.set()
+        return count
+
+    store.release_leases = release  # type: ignore[method-assign]
+    worker = Worker(settings, store, {})
+    with sqlite3.connect(database, isolation_level=None) as other_writer:
+        other_writer.execute("BEGIN EXCLUSIVE")
+        worker.start()
+        assert not released.wait(1.0), "nothing is released while the store is locked"
+        assert worker.alive(), "the worker outlives the locked store"
+        other_writer.execute("ROLLBACK")
+    assert released.wait(10), "the leases are released once the lock is gone"
+    assert worker.alive()
+    worker.stop()
