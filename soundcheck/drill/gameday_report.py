@@ -61,6 +61,7 @@ def figures(rows: list[dict[str, Any]]) -> list[go.Figure]:
         name="score",
     )
     score.update_yaxes(range=[0, 100])
+    score.update_xaxes(title_text="drill")  # not the time axis `figure` gives every plot
     return [detect, recover, score]
 
 
