@@ -118,13 +118,14 @@ def redis_gauges(instance: BookingInstance) -> dict[int, dict[str, float]]:
 
 
 def web_workers(instance: BookingInstance) -> set[int]:
-    """The gunicorn worker processes (not the background `booking_app worker`)."""
+    """The gunicorn worker processes: forks of the master, with its command line (not the
+    background `booking_app worker` or the `booking_app metrics` server it also starts)."""
     master = instance.process.process()
     assert master is not None
     workers = set()
     for child in master.children():
         try:
-            if "worker" not in child.cmdline()[-1:]:
+            if child.cmdline() == master.cmdline():
                 workers.add(child.pid)
         except psutil.NoSuchProcess:
             continue
