@@ -188,6 +188,8 @@ def links_for(
         candidates["grafana"] = dashboard or settings.grafana_url
     elif dashboard and not candidates["dashboard"]:
         candidates["dashboard"] = dashboard  # not a Grafana link: the rule author's own page
+    if not candidates["dashboard"]:  # a rule without a dashboard: the list of them
+        candidates["dashboard"] = f"{settings.own_url()}/dashboards"
     if settings.kibana_url:
         candidates["kibana"] = safe_url(kibana_link(settings, alert))
     if settings.alertmanager_ui_url:  # Debian's Alertmanager has no UI: externalURL alone won't do

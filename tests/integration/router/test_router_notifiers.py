@@ -152,7 +152,10 @@ def test_jira_create_comment_resolve_reopen_and_new_after_window(
         sandbox.jira_issues(ALERTNAME), key=lambda i: int(i["key"].split("-")[1])
     )
     assert first["transitions"] == ["Done", "Open", "Done"]
-    assert first["attachments"] == [{"filename": f"{ALERTNAME}.png", "png": True}]
+    [attachment] = first["attachments"]
+    assert attachment["filename"] == f"{ALERTNAME}.png"
+    assert attachment["png"] is True
+    assert attachment["id"]  # the sandbox page addresses the image by it
     assert len(first["summary"]) <= 255
     assert first["priority"] == "Highest"
     assert "\\{code\\}" in first["description"]
