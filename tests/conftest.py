@@ -61,10 +61,12 @@ def processes_using(path: str) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    """One headless Chromium for the session (tests/support/browser.py); each test opens its
-    own pages with `open_on_host`."""
+    """One headless Chromium per module (tests/support/browser.py); each test opens its own
+    pages with `open_on_host`. Not per session: Playwright's sync API keeps an event loop
+    running in the main thread while it lives, and every later `asyncio.run` (the pipeline's
+    tests) would fail with "cannot be called from a running event loop"."""
     with launch_chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
 

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.mariadb import app_connection
 from tests.support.booking_instances import SEAT_PRICE
 
 SCHEDULE = "schedule_popular"
@@ -55,3 +57,19 @@ def drive_load(base_url: str, customers: int = 30, parallel: int = 6) -> list[in
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         results = pool.map(lambda n: one_customer(base_url, run, n), range(customers))
         return [code for codes in results for code in codes]
+
+
+def release_customers(settings: StackSettings) -> int:
+    """Expire every queue token `one_customer` took: a customer whose reservation lost its seat
+    keeps an ACTIVE token for its whole lifetime (600 s), and 50 of them fill the queue for the
+    tests after (a load run then waits in the queue and times nothing)."""
+    with (
+        app_connection(settings, settings.mariadb_database) as conn,
+        conn.cursor() as cursor,
+    ):
+        return int(
+            cursor.execute(
+                "UPDATE queue_tokens SET status = 'EXPIRED' "
+                "WHERE user_id LIKE 'alerting-%%' AND status <> 'EXPIRED'"
+            )
+        )

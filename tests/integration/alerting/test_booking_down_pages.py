@@ -13,7 +13,7 @@ from typing import Any
 
 from sandbox.client import SandboxClient
 from soundcheck.stack.stack import Stack
-from tests.support.booking_load import drive_load
+from tests.support.booking_load import drive_load, release_customers
 from tests.support.polling import eventually
 from tests.support.prometheus_api import PrometheusApi
 
@@ -59,6 +59,7 @@ def test_busy_booking_service_answers_its_probe_and_does_not_fire(
     finally:
         done.set()
         watcher.join()
+        release_customers(stack.settings)
     during = {taken: value for taken, value in seen.items() if taken > began}
     assert len(during) >= 2, "the load outlasted two probes"
     assert codes

@@ -17,7 +17,7 @@ from dashboards.spec import DashboardSpec
 from pipeline.forward_client import ForwardClient
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
-from tests.support.booking_load import drive_load
+from tests.support.booking_load import drive_load, release_customers
 from tests.support.browser import page_on_host, save_screenshot
 from tests.support.polling import eventually
 
@@ -110,6 +110,7 @@ def test_a_hostile_query_stays_text(chromium: BrowserContext, router: httpx.Clie
 def after_load(stack: Stack) -> None:
     """A short load through the booking service, so every panel has something to draw."""
     codes = drive_load(stack.part("booking").address())
+    release_customers(stack.settings)  # their ACTIVE tokens would fill the queue for 600 s
     assert codes.count(201) > 0, f"the load booked nothing: {sorted(set(codes))}"
 
 

@@ -144,7 +144,10 @@ def test_jira_ticket_lifecycle(sandbox: SandboxClient, deployment: str) -> None:
     assert client.issue("CLIENT-1").fields.status.statusCategory.key == "done"
     [ticket] = sandbox.jira_issues("CLIENT-1")
     assert ticket["comments"] == ["fired again"]
-    assert ticket["attachments"] == [{"filename": "graph.png", "png": True}]
+    [stored] = ticket["attachments"]
+    assert stored["filename"] == "graph.png"
+    assert stored["png"] is True
+    assert stored["id"] == attachment.id  # the id the client was given
     searched = [
         e["kind"] for e in sandbox.received("jira", "CLIENT") if e["kind"].startswith("search")
     ]
