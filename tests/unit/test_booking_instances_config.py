@@ -17,7 +17,8 @@ from soundcheck.stack.stack import Stack
 def test_three_instances_get_their_own_ports_the_balancer_and_both_scrape_jobs(
     tmp_path: Path,
 ) -> None:
-    settings = StackSettings(home=tmp_path, booking_instances=3)
+    # port_offset given: a developer's SOUNDCHECK_PORT_OFFSET (a second stack) must not move them
+    settings = StackSettings(home=tmp_path, booking_instances=3, port_offset=0)
     stack = Stack(settings)
     instances = [stack.part(name) for name in ("booking", "booking-2", "booking-3")]
     assert [i.port_settings() for i in instances] == [

@@ -159,6 +159,8 @@ def test_a_field_with_its_own_variable_is_not_also_read_under_its_field_name(
 ) -> None:
     # StackSettings.router_port is SOUNDCHECK_STACK_ROUTER_PORT; SOUNDCHECK_ROUTER_PORT is the
     # router's own variable and must not move the stack's router (it did, by populate_by_name).
+    for name in [n for n in os.environ if n.startswith("SOUNDCHECK_")]:
+        monkeypatch.delenv(name)  # a developer's SOUNDCHECK_PORT_OFFSET moves every default port
     checked = 0
     for cls in settings_classes():
         for field, name in cls.env_names().items():
