@@ -63,6 +63,16 @@ def print_game_day(summary: dict[str, Any]) -> None:
     say(f"game-day report: {summary['folder']}/report.html")
 
 
+# A burn-rate alert raised by one drill's fault (its 5-minute short window, then `for`) stays
+# firing for up to about 6 minutes after the repair: a game day waits that out between drills.
+SETTLE_ONE = 180.0
+SETTLE_GAME_DAY = 420.0
+
+
+def default_settle(name: str) -> float:
+    return SETTLE_GAME_DAY if name == "all" else SETTLE_ONE
+
+
 def drill(
     name: Annotated[
         str, typer.Argument(help="a drill (see `soundcheck drill list`), `all` or `list`")
@@ -70,8 +80,13 @@ def drill(
     short: Annotated[bool, typer.Option(help="CI settings: a short fault, low traffic")] = False,
     results: Annotated[Path, typer.Option(help="where run folders are written")] = DEFAULT_RESULTS,
     settle: Annotated[
-        float, typer.Option(min=0, help="seconds to wait for the steady state before refusing")
-    ] = 180.0,
+        float | None,
+        typer.Option(
+            min=0,
+            help="seconds to wait for the steady state before refusing "
+            f"(default {SETTLE_ONE:.0f}; {SETTLE_GAME_DAY:.0f} between a game day's drills)",
+        ),
+    ] = None,
     only: Annotated[
         str | None, typer.Option(help="with `all`: these drills only, e.g. redis-down,db-down")
     ] = None,
@@ -83,7 +98,7 @@ def drill(
         return
     options = DrillOptions(
         results=results,
-        settle_seconds=settle,
+        settle_seconds=settle if settle is not None else default_settle(name),
         command=" ".join(["soundcheck", *sys.argv[1:]]),
         settings_name="short" if short else "full",
     )
