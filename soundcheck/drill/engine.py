@@ -47,6 +47,7 @@ class DrillOptions:
     settings_name: str = "full"
     only_expected_alerts: bool = False  # steady state: other alerts may fire (the demo)
     deadline_seconds: float | None = None  # the watchdog's (default: from the drill's budgets)
+    budget_alerts_since: float | None = None  # steady state: a game day's own error-budget alerts
 
 
 def seen_so_far(observer: Observer, fault_at: float) -> str:
@@ -113,6 +114,7 @@ class DrillRun:
                     self.options.settle_seconds,
                     self.say,
                     self.options.only_expected_alerts,
+                    self.options.budget_alerts_since,
                 )
                 j["steady_states"]["before"] = {"met": True, "at": time.time()}
                 self.start_watching()

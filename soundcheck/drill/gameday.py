@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -147,6 +148,8 @@ def run_game_day(
 ) -> dict[str, Any]:
     journals = []
     names = names or drill_names()
+    # Error-budget alerts the game day's own faults raise stay firing long after each repair.
+    options = replace(options, budget_alerts_since=time.time())
     for index, name in enumerate(names, 1):
         drill = load_drill(name)
         say(f"[bold]game day {index}/{len(names)}: {name}[/bold] ({drill.title})")

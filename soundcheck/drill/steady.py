@@ -2,12 +2,18 @@
 Alertmanager, and the drill's own alerts resolved at PagerDuty long enough ago that Alertmanager
 has flushed their group (else a new fault is folded into the old incident and nobody is paged).
 It is awaited for a while (a previous drill may still be resolving), then refused with a sentence.
+
+Between the drills of a game day, error-budget alerts (`component="slo"`) raised by the game
+day's own faults are tolerated: their long windows keep them firing for 30 minutes or more after
+a repair, which is the budget telling the truth, not a fault in the stack.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 import httpx
 
@@ -23,26 +29,50 @@ from soundcheck.stack.stack import Stack
 GROUP_FLUSH_SECONDS = 65.0
 
 
+def tolerated(alert: dict[str, Any], started: str, budget_since: float | None) -> bool:
+    """An alert the steady state does not wait for: the Watchdog, or an error-budget alert that
+    went active after `budget_since` (the game day's own faults spent that budget)."""
+    labels = alert["labels"]
+    if labels.get("alertname") in IGNORED:
+        return True
+    return (
+        budget_since is not None
+        and labels.get("component") == "slo"
+        and datetime.fromisoformat(alert[started]).timestamp() >= budget_since
+    )
+
+
 def problems(
-    stack: Stack, sandbox: SandboxClient, alerts: tuple[str, ...], only_expected: bool = False
+    stack: Stack,
+    sandbox: SandboxClient,
+    alerts: tuple[str, ...],
+    only_expected: bool = False,
+    budget_since: float | None = None,
 ) -> list[str]:
     """What keeps the stack from its steady state, as sentences (none: steady). With
-    `only_expected`, other alerts may be firing (the demo on a stack that has just started)."""
+    `only_expected`, other alerts may be firing (the demo on a stack that has just started);
+    with `budget_since`, error-budget alerts that went active since then may be too."""
     settings: StackSettings = stack.settings
     found = [f"{s.name} is {s.state}" for s in stack.status() if s.state is not State.RUNNING]
     if found:
         return found  # the rest cannot be asked
     prometheus = f"http://{settings.host}:{settings.prometheus_port}"
-    answer = httpx.get(
-        f"{prometheus}/api/v1/query", params={"query": 'ALERTS{alertstate="firing"}'}, timeout=5
+    rules = httpx.get(f"{prometheus}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+    firing = sorted(
+        {
+            a["labels"]["alertname"]
+            for a in rules
+            if a["state"] == "firing" and not tolerated(a, "activeAt", budget_since)
+        }
     )
-    firing = sorted({r["metric"]["alertname"] for r in answer.json()["data"]["result"]} - IGNORED)
     if firing:
         found.append(f"alerts firing in Prometheus: {', '.join(firing)}")
     active = httpx.get(
         f"http://{settings.host}:{settings.alertmanager_port}/api/v2/alerts", timeout=5
     ).json()
-    names = sorted({a["labels"]["alertname"] for a in active} - IGNORED)
+    names = sorted(
+        {a["labels"]["alertname"] for a in active if not tolerated(a, "startsAt", budget_since)}
+    )
     if only_expected:
         names = [name for name in names if name in alerts]
     if names:
@@ -80,6 +110,7 @@ def await_steady_state(
     within: float,
     say: Callable[[str], None],
     only_expected: bool = False,
+    budget_since: float | None = None,
 ) -> None:
     """Return once the stack is steady; raise DrillError with the reasons after `within` s."""
     last: list[str] = []
@@ -88,7 +119,7 @@ def await_steady_state(
     def steady() -> bool:
         nonlocal last, said_at
         try:
-            last = problems(stack, sandbox, alerts, only_expected)
+            last = problems(stack, sandbox, alerts, only_expected, budget_since)
         except (httpx.HTTPError, ValueError, KeyError) as error:
             last = [f"could not ask the stack ({error})"]
         if last and time.monotonic() - said_at > 10:
