@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -70,14 +70,31 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
     return _answer(start_response, "201 Created", body)
 
 
+def gunicorn_overrides(overrides: Mapping[str, str]) -> dict[str, str]:
+    """BOOKING_WORKERS=4 as GunicornSettings(workers="4")."""
+    prefix = "BOOKING_"
+    fields = GunicornSettings.model_fields
+    return {
+        name.removeprefix(prefix).lower(): value
+        for name, value in overrides.items()
+        if name.startswith(prefix) and name.removeprefix(prefix).lower() in fields
+    }
+
+
 def start_plain(
-    settings: StackSettings, directory: Path, port: int, database: str
+    settings: StackSettings,
+    directory: Path,
+    port: int,
+    database: str,
+    overrides: Mapping[str, str] | None = None,
 ) -> ManagedProcess:
-    """The plain form under the service's gunicorn workers and threads, on its own database."""
+    """The plain form under the service's gunicorn workers and threads, on its own database;
+    `overrides` as a service side's (BOOKING_DATABASE_URL's driver, BOOKING_WORKERS, ...)."""
     fresh_database(settings, database)
-    url = database_url(settings, database)
+    overrides = dict(overrides or {})
+    url = overrides.pop("BOOKING_DATABASE_URL", database_url(settings, database))
     schema.migrate(BookingSettings(database_url=SecretStr(url)))
-    workers = GunicornSettings()
+    workers = GunicornSettings(**gunicorn_overrides(overrides))
     process = ManagedProcess(directory)
     process.stop()
     process.start(
@@ -99,6 +116,6 @@ def start_plain(
             str(REPO_ROOT),
             "bench.plain_token:app",
         ],
-        env={"BOOKING_DATABASE_URL": url},
+        env={"BOOKING_DATABASE_URL": url, **overrides},
     )
     return process

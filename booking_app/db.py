@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -37,10 +37,12 @@ def utcnow() -> datetime:
 
 
 def connect_arguments(url: str) -> dict[str, object]:
-    """PyMySQL's: timeouts, and no TLS to a MariaDB on this machine (PyMySQL's default,
-    TLS if the server offers it, built an SSL context for every new connection)."""
+    """The driver's: timeouts, and no TLS to a MariaDB on this machine. PyMySQL's default
+    (TLS if the server offers it) built an SSL context for every new connection; mysqlclient on
+    MariaDB Connector/C uses TLS only when asked."""
     arguments: dict[str, object] = {"connect_timeout": 3, "read_timeout": 30, "write_timeout": 30}
-    if make_url(url).host in LOOPBACK:
+    parsed = make_url(url)
+    if parsed.get_driver_name() == "pymysql" and parsed.host in LOOPBACK:
         arguments["ssl_disabled"] = True
     return arguments
 
@@ -49,15 +51,23 @@ def _note_checkin(_: object, record: ConnectionPoolEntry) -> None:
     record.info["idle_since"] = time.monotonic()
 
 
-def _ping_if_idle(_: object, record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
-    """Ping a connection that sat idle a while; a dead one makes the pool open a new one."""
-    idle_since = record.info.get("idle_since")
-    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
-        return
-    try:
-        proxy.dbapi_connection.ping(False)  # type: ignore[union-attr]
-    except Exception as error:
-        raise sa_exc.DisconnectionError("idle connection is dead") from error
+def _ping_if_idle(engine: Engine) -> Callable[..., None]:
+    """A checkout hook: ping a connection that sat idle a while (the driver's own ping, through
+    the dialect); a dead one makes the pool open a new one."""
+
+    def ping(_: object, record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        connection = proxy.dbapi_connection
+        try:
+            alive = connection is not None and engine.dialect.do_ping(connection)
+        except Exception:
+            alive = False
+        if not alive:
+            raise sa_exc.DisconnectionError("idle connection is dead")
+
+    return ping
 
 
 def make_engine(settings: BookingSettings) -> Engine:
@@ -73,7 +83,7 @@ def make_engine(settings: BookingSettings) -> Engine:
         connect_args=connect_arguments(url),
     )
     event.listen(engine, "checkin", _note_checkin)
-    event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "checkout", _ping_if_idle(engine))
     return engine
 
 

@@ -25,6 +25,7 @@ from soundcheck.stack.telemetry import telemetry_environment
 
 # The settings classes a booking process reads: gunicorn's master, the web and worker processes.
 BOOKING_READS = (BookingSettings, GunicornSettings, TelemetrySettings)
+BOOKING_DRIVER = "pymysql"
 
 
 def ensure_admin_token(path: Path, settings: StackSettings) -> str:
@@ -42,10 +43,10 @@ def ensure_admin_token(path: Path, settings: StackSettings) -> str:
     return token
 
 
-def database_url(s: StackSettings, database: str) -> str:
+def database_url(s: StackSettings, database: str, driver: str = BOOKING_DRIVER) -> str:
     password = s.mariadb_password.get_secret_value()
     return (
-        f"mysql+pymysql://{s.mariadb_user}:{password}@{s.host}:{s.mariadb_port}/{database}"
+        f"mysql+{driver}://{s.mariadb_user}:{password}@{s.host}:{s.mariadb_port}/{database}"
         "?charset=utf8mb4"
     )
 
