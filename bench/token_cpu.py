@@ -207,6 +207,7 @@ def main() -> None:
         for side in sides:
             processes.append(side.start(settings))
             send(side.url, 200, args.clients, f"warm-{run}-{side.name}")  # pools, first queries
+            print(f"{side.name}: {side.url}, gunicorn master pid {side.pid}", flush=True)
         print(f"load average at start: {os.getloadavg()}", flush=True)
         for index in range(args.rounds):
             shift = index % len(sides)
