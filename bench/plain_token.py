@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from booking_app import schema
 from booking_app.db import make_engine, utcnow
 from booking_app.queue_statements import QueueLimits, issue, position
+from booking_app.runtime_tuning import keep_startup_objects_out_of_collections
 from booking_app.settings import BookingSettings, GunicornSettings
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
@@ -30,6 +31,10 @@ from soundcheck.stack.parts.booking import database_url, fresh_database
 from soundcheck.stack.process import ManagedProcess
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+# What the service's gunicorn hook does once its app is loaded (gunicorn_conf.post_worker_init):
+# the two sides run under the same server settings.
+keep_startup_objects_out_of_collections()
 
 
 @cache
@@ -87,9 +92,11 @@ def start_plain(
     port: int,
     database: str,
     overrides: Mapping[str, str] | None = None,
+    code: Path | None = None,
 ) -> ManagedProcess:
     """The plain form under the service's gunicorn workers and threads, on its own database;
-    `overrides` as a service side's (BOOKING_DATABASE_URL's driver, BOOKING_WORKERS, ...)."""
+    `overrides` as a service side's (BOOKING_DATABASE_URL's driver, BOOKING_WORKERS, ...),
+    `code` a checkout to run it from (an older one, for a before/after in one run)."""
     fresh_database(settings, database)
     overrides = dict(overrides or {})
     url = overrides.pop("BOOKING_DATABASE_URL", database_url(settings, database))
@@ -113,7 +120,7 @@ def start_plain(
             "--bind",
             f"{settings.host}:{port}",
             "--chdir",
-            str(REPO_ROOT),
+            str(code or REPO_ROOT),
             "bench.plain_token:app",
         ],
         env={"BOOKING_DATABASE_URL": url, **overrides},

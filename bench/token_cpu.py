@@ -101,6 +101,7 @@ class Side:
                 port,
                 self.database(settings),
                 self.environment(settings),
+                self.code,
             )
             self.url = f"http://{settings.host}:{port}"
             wait_healthy(self.name, self.url, process)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from typing import Any
 
+from booking_app.runtime_tuning import keep_startup_objects_out_of_collections
 from booking_app.settings import GunicornSettings
 
 # Multiprocess metrics: wipe at master start, forget a dead worker's live gauges.
@@ -37,7 +38,7 @@ wsgi_app = "booking_app.wsgi:app"
 # Several gunicorns run side by side (stacks, tests): none needs the shared control socket.
 control_socket_disable = True
 
-__all__ = ["child_exit", "on_exit", "on_starting", "when_ready"]
+__all__ = ["child_exit", "on_exit", "on_starting", "post_worker_init", "when_ready"]
 
 _background: list[subprocess.Popen[bytes]] = []
 
@@ -47,6 +48,11 @@ def when_ready(server: Any) -> None:
         _background.append(subprocess.Popen([sys.executable, "-m", "booking_app", "metrics"]))
     if _settings.run_worker:
         _background.append(subprocess.Popen([sys.executable, "-m", "booking_app", "worker"]))
+
+
+def post_worker_init(worker: Any) -> None:
+    """The app is loaded in this worker: its start-up objects leave the collector's scans."""
+    keep_startup_objects_out_of_collections()
 
 
 def on_exit(server: Any) -> None:

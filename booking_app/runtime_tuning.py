@@ -1,0 +1,20 @@
+"""The web workers' garbage collector: what start-up built is kept out of its scans.
+
+A worker's modules (Flask, SQLAlchemy, pydantic, OpenTelemetry) leave a few hundred thousand
+objects that live as long as the process; every full collection walked all of them, and young
+collections ran every 700 allocations (a token request makes a few thousand). Frozen once the
+app is loaded, and young objects collected every 20,000 allocations: see docs/PERFORMANCE.md
+for what it saved per request.
+"""
+
+from __future__ import annotations
+
+import gc
+
+COLLECTOR_THRESHOLDS = (20_000, 20, 20)
+
+
+def keep_startup_objects_out_of_collections() -> None:
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
