@@ -229,10 +229,10 @@ def main() -> None:
     print("median CPU ms per request (side's own tree, then the parts every request costs):")
     for name, parts in medians.items():
         print(f"  {name:<16} " + " ".join(f"{p} {v:.2f}" for p, v in parts.items()))
-    print("ratios of the sides' own CPU per request (first / second; > 1: second costs more):")
+    print("capacity of one side relative to another where the CPU is the limit (their CPU ratio):")
     for first, second in itertools.combinations(sides, 2):
         a, b = medians[first.name][TARGET], medians[second.name][TARGET]
-        print(f"  {first.name} / {second.name}: {a / b:.2f}")
+        print(f"  {second.name} / {first.name}: {a:.2f} / {b:.2f} ms = {a / b:.2f}")
     out = DEFAULT_RESULTS / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-token-cpu.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"args": vars(args), "rounds": results, "medians": medians}))
