@@ -7,16 +7,17 @@
 A side is the plain form (KIND `plain`, bench/plain_token.py), the service uninstrumented
 (`off`) or instrumented with 100 % trace sampling (`on`), each beside the stack's own on a
 database of its own with the service's gunicorn workers and threads; `VARIABLE=VALUE` are more
-environment variables for it (`BOOKING_THREADS=4`), `driver=mysqldb` its MySQL driver and
-`code=DIR` an older checkout to run the service from. Without `--side`: plain, uninstrumented,
+environment variables for it (`BOOKING_THREADS=4`), `driver=NAME` its MySQL driver (SQLAlchemy's
+name: mysqldb, pymysql) and `code=DIR` an older checkout to run it from. Without `--side`: plain, uninstrumented,
 instrumented.
 
 Each round, the sides in an order that rotates from round to round, `--clients` threads send
 `--requests` requests with fresh userIds over kept-alive connections (closed loop), then wait
 `--settle` seconds for the spans and log lines still queued to leave. The figure of each part
-(the side's gunicorn tree, MariaDB, Elasticsearch, the pipeline) is its CPU seconds (user +
-system, from /proc through psutil) over the round divided by the requests answered; the median
-over rounds is printed, and the ratios of the sides' own CPU. CPU, not throughput: on a machine
+(the side's gunicorn tree, MariaDB, Elasticsearch, the pipeline, this process's client threads)
+is its CPU seconds (user + system, from /proc through psutil) over the round divided by the
+requests answered; the median over rounds is printed, and the ratios of the sides' own CPU.
+`code=DIR` runs the side from an older checkout (`git archive COMMIT | tar -x -C DIR`). CPU, not throughput: on a machine
 shared with other work, req/s and latency measure the neighbours, CPU time per request does
 not (capacity goes as 1 / CPU per request where the CPU is the limit). Not a test.
 """
@@ -47,6 +48,7 @@ from soundcheck.stack.parts.booking import database_url
 from soundcheck.stack.process import ManagedProcess
 
 TARGET = "target"
+CLIENT = "client"
 PARTS = ("mariadb", "elasticsearch", "pipeline")
 KINDS = {
     "off": {"SOUNDCHECK_INSTRUMENTATION": "off"},
@@ -115,10 +117,11 @@ class Side:
 
 
 def tree_cpu_seconds(pid: int) -> dict[int, float]:
-    """User + system CPU seconds of a process and its descendants, by pid."""
+    """User + system CPU seconds of a process and its descendants (not this process's own
+    children: the sides it started), by pid."""
     try:
         root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]
+        tree = [root] if pid == os.getpid() else [root, *root.children(recursive=True)]
     except psutil.Error:
         return {}
     seconds: dict[int, float] = {}
@@ -174,7 +177,11 @@ def measure(
     side: Side, roots: dict[str, int], args: argparse.Namespace, label: str
 ) -> dict[str, Any]:
     """One round of one side: CPU ms per answered request of the side and of each part."""
-    pids = {TARGET: side.pid, **{part: roots[part] for part in PARTS if part in roots}}
+    pids = {
+        TARGET: side.pid,
+        **{part: roots[part] for part in PARTS if part in roots},
+        CLIENT: os.getpid(),  # this process's client threads (nothing else runs in it meanwhile)
+    }
     before = {part: tree_cpu_seconds(pid) for part, pid in pids.items()}
     started = time.monotonic()
     created, failed = send(side.url, args.requests, args.clients, label)
