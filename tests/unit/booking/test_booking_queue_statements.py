@@ -24,3 +24,9 @@ def test_local_mariadb_is_reached_without_tls() -> None:
 
 def test_remote_mariadb_keeps_the_drivers_tls_default() -> None:
     assert "ssl_disabled" not in connect_arguments("mysql+pymysql://u:p@db.example:3306/d")
+
+
+def test_mysqlclient_gets_only_arguments_it_takes() -> None:
+    # mysqlclient refuses PyMySQL's ssl_disabled; on Connector/C, TLS is used only when asked.
+    arguments = connect_arguments("mysql+mysqldb://u:p@127.0.0.1:3306/d")
+    assert arguments == {"connect_timeout": 3, "read_timeout": 30, "write_timeout": 30}
