@@ -7,9 +7,10 @@
 A side is the plain form (KIND `plain`, bench/plain_token.py), the service uninstrumented
 (`off`) or instrumented with 100 % trace sampling (`on`), each beside the stack's own on a
 database of its own with the service's gunicorn workers and threads; `VARIABLE=VALUE` are more
-environment variables for it (`BOOKING_THREADS=4`), `driver=NAME` its MySQL driver (SQLAlchemy's
-name: mysqldb, pymysql) and `code=DIR` an older checkout to run it from. Without `--side`: plain, uninstrumented,
-instrumented.
+environment variables for it (`BOOKING_THREADS=4`), `driver=NAME` its MySQL driver
+(SQLAlchemy's name: pymysql, or mysqldb where mysqlclient is installed) and `code=DIR` an older
+checkout to run it from (`git archive COMMIT | tar -x -C DIR`). Without `--side`: plain,
+uninstrumented, instrumented.
 
 Each round, the sides in an order that rotates from round to round, `--clients` threads send
 `--requests` requests with fresh userIds over kept-alive connections (closed loop), then wait
@@ -17,9 +18,9 @@ Each round, the sides in an order that rotates from round to round, `--clients` 
 (the side's gunicorn tree, MariaDB, Elasticsearch, the pipeline, this process's client threads)
 is its CPU seconds (user + system, from /proc through psutil) over the round divided by the
 requests answered; the median over rounds is printed, and the ratios of the sides' own CPU.
-`code=DIR` runs the side from an older checkout (`git archive COMMIT | tar -x -C DIR`). CPU, not throughput: on a machine
-shared with other work, req/s and latency measure the neighbours, CPU time per request does
-not (capacity goes as 1 / CPU per request where the CPU is the limit). Not a test.
+CPU, not throughput: on a machine shared with other work, req/s and latency measure the
+neighbours, CPU time per request does not (capacity goes as 1 / CPU per request where the CPU
+is the limit). Not a test.
 """
 
 from __future__ import annotations
