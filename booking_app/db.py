@@ -1,4 +1,5 @@
-"""The database engine and its bounded pool: callers wait at most the acquire timeout.
+"""The database engine and its bounded pool: callers wait at most the acquire timeout, and a
+session waits at most `lock_wait_timeout_seconds` for a row lock (then the request answers 503).
 
 No ping on every checkout (it was a tenth of a token request's time, one round trip of about
 six): a connection is pinged only when it sat idle in the pool longer than
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy import exc as sa_exc
@@ -70,6 +72,17 @@ def _ping_if_idle(engine: Engine) -> Callable[..., None]:
     return ping
 
 
+def _lock_wait_limit(seconds: int) -> Callable[[Any, object], None]:
+    """Every new session waits at most `seconds` for a row lock (MariaDB's default is 50 s: a
+    request stuck behind a long transaction held its thread and connection that long)."""
+
+    def on_connect(dbapi_connection: Any, _record: object) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {int(seconds)}")
+
+    return on_connect
+
+
 def make_engine(settings: BookingSettings) -> Engine:
     """The engine with the service's pool; bench/plain_token.py makes its own with this too."""
     url = settings.database_url.get_secret_value()
@@ -82,13 +95,17 @@ def make_engine(settings: BookingSettings) -> Engine:
         isolation_level="READ COMMITTED",
         connect_args=connect_arguments(url),
     )
+    event.listen(engine, "connect", _lock_wait_limit(settings.lock_wait_timeout_seconds))
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle(engine))
     return engine
 
 
 class Database:
-    def __init__(self, settings: BookingSettings) -> None:
+    def __init__(self, settings: BookingSettings, serves_requests: bool = True) -> None:
+        """`serves_requests`: this pool is one requests wait on (a gunicorn worker's), so its
+        size and use count in the pool gauges; the background worker's pool does not, or the
+        share in use could never reach what DatabaseConnectionPoolExhausted watches for."""
         self.settings = settings
         self.engine = make_engine(settings)
         capacity = settings.pool_size + settings.pool_max_overflow + settings.pool_queue_limit
@@ -96,9 +113,10 @@ class Database:
         self._in_use = 0
         self._count_lock = threading.Lock()
         instrument_engine(self.engine)
-        event.listen(self.engine, "checkout", self._on_checkout)
-        event.listen(self.engine, "checkin", self._on_checkin)
-        metrics.db_pool_size(settings.pool_size + settings.pool_max_overflow)
+        if serves_requests:
+            event.listen(self.engine, "checkout", self._on_checkout)
+            event.listen(self.engine, "checkin", self._on_checkin)
+            metrics.db_pool_size(settings.pool_size + settings.pool_max_overflow)
 
     def _on_checkout(self, *_: object) -> None:
         with self._count_lock:

@@ -87,3 +87,16 @@ class DatabaseBusy(Unavailable):
         super().__init__(
             message or "The service has no free database connection right now. Retry in a second."
         )
+
+
+class RowsLocked(Unavailable):
+    """A row the request needs stayed locked by another transaction past the lock wait timeout
+    (plan FP#2: answered at once, not after MariaDB's 50 s)."""
+
+    code = "database_rows_locked"
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            f"The data this request needs has been locked by another transaction for over "
+            f"{seconds} s. Retry in a few seconds."
+        )

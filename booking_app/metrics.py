@@ -89,6 +89,10 @@ DB_POOL_EXHAUSTED = Counter(
     "db_pool_exhausted_total",
     "Requests refused with 503 because no database connection was free in time.",
 )
+DB_LOCK_WAIT_TIMEOUTS = Counter(
+    "db_lock_wait_timeouts_total",
+    "Requests answered 503 because a row they needed stayed locked past the lock wait timeout.",
+)
 
 # --- Kafka and the outbox -------------------------------------------------------------------
 KAFKA_PRODUCED = Counter(
@@ -141,6 +145,7 @@ BOOKING_METRICS: tuple[MetricWrapperBase, ...] = (
     DB_POOL_IN_USE,
     DB_POOL_SIZE,
     DB_POOL_EXHAUSTED,
+    DB_LOCK_WAIT_TIMEOUTS,
     KAFKA_PRODUCED,
     KAFKA_FAILED,
     KAFKA_CONSUMER_LAG,
@@ -214,6 +219,10 @@ def db_pool_in_use(count: int) -> None:
 
 def db_pool_exhausted() -> None:
     _inc(DB_POOL_EXHAUSTED)
+
+
+def db_lock_wait_timeout() -> None:
+    _inc(DB_LOCK_WAIT_TIMEOUTS)
 
 
 def breaker_state(name: str, state: str) -> None:

@@ -22,12 +22,13 @@ class Services:
     cache: ReadCache
 
 
-def build_services(settings: BookingSettings) -> Services:
+def build_services(settings: BookingSettings, serves_requests: bool = True) -> Services:
+    """`serves_requests=False` for the background worker (its pool is not in the pool gauges)."""
     store = RedisStore(settings)
     timings = LockTimings(settings.lock_ttl_ms, settings.lock_wait_ms, settings.lock_retry_ms)
     return Services(
         settings=settings,
-        db=Database(settings),
+        db=Database(settings, serves_requests),
         redis=store,
         lock=DistributedLock(store, timings),
         cache=ReadCache(store, settings.cache_ttl_seconds),

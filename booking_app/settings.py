@@ -72,10 +72,20 @@ class BookingSettings(StrictSettings):
     breaker_window_seconds: float = 10.0
 
     # --- database pool (B10, plan 4-2) ----------------------------------------------------
-    pool_size: int = 30
+    pool_size: int = Field(
+        16,
+        description="connections per process; no more than BOOKING_THREADS, the threads that "
+        "use them, so a pool in full use means every request thread holds one",
+    )
     pool_max_overflow: int = 0
     pool_queue_limit: int = 100
     pool_acquire_timeout_seconds: float = 5.0
+    lock_wait_timeout_seconds: int = Field(
+        5,
+        ge=1,
+        description="MariaDB's innodb_lock_wait_timeout for the service's sessions: a request "
+        "waiting this long on a row lock answers 503 (plan FP#2: fail fast, not after 50 s)",
+    )
 
     # --- events (B7) ---------------------------------------------------------------------
     relay_interval_seconds: float = 0.2

@@ -10,13 +10,14 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from booking_app import body_limit
+from booking_app import body_limit, metrics
 from booking_app.admin_routes import admin
-from booking_app.errors import ApiError, Unavailable
+from booking_app.errors import ApiError, RowsLocked, Unavailable
 from booking_app.routes import api
 from booking_app.settings import load_settings
 
 log = logging.getLogger("booking_app.web")
+LOCK_WAIT_TIMEOUT = 1205  # MariaDB ER_LOCK_WAIT_TIMEOUT
 
 
 def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
@@ -48,6 +49,14 @@ def handle_http_error(error: HTTPException) -> tuple[Response, int]:
 
 
 def handle_database_error(error: sa_exc.OperationalError) -> tuple[Response, int]:
+    if getattr(error.orig, "args", (None,))[:1] == (LOCK_WAIT_TIMEOUT,):
+        metrics.db_lock_wait_timeout()
+        log.error(
+            "row lock wait timed out",
+            extra={"event": "database.lock_wait_timeout", "error.type": type(error.orig).__name__},
+        )
+        locked = RowsLocked(load_settings().lock_wait_timeout_seconds)
+        return error_response(locked.status, locked.code, locked.message)
     log.error(
         "database unavailable",
         extra={"event": "database.unavailable", "error.type": type(error.orig).__name__},

@@ -20,7 +20,8 @@ from booking_app import reservations, waiting_queue
 from booking_app.cache import seats_key
 from booking_app.consumers import CONSUMERS, EventConsumer, ensure_topics
 from booking_app.relay import OutboxRelay
-from booking_app.services import Services, services
+from booking_app.services import Services, build_services
+from booking_app.settings import load_settings
 
 log = logging.getLogger("booking_app.worker")
 
@@ -87,7 +88,7 @@ def run_worker() -> None:
     from booking_app.instrument import setup_process
 
     setup_process("booking-worker")
-    svc = services()
+    svc = build_services(load_settings(), serves_requests=False)
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:

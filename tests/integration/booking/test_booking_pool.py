@@ -1,5 +1,6 @@
-"""B10: when every database connection is taken, requests get a clear 503 within the acquire
-timeout instead of hanging, and the service recovers when connections come back."""
+"""B10 and plan FP#2: when every database connection is taken, requests get a clear 503 within
+the acquire timeout instead of hanging, and the service recovers when connections come back; a
+request stuck behind a row lock answers 503 after the service's lock wait, not MariaDB's 50 s."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from booking_app.settings import BookingSettings
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.stack import Stack
@@ -31,6 +33,8 @@ def small_pool(stack: Stack, settings: StackSettings) -> Iterator[BookingInstanc
         BOOKING_POOL_QUEUE_LIMIT="5",
         BOOKING_POOL_ACQUIRE_TIMEOUT_SECONDS=str(ACQUIRE_TIMEOUT),
         BOOKING_RUN_WORKER="0",
+        # The token request below must outwait the test's row lock (the next test: the default).
+        BOOKING_LOCK_WAIT_TIMEOUT_SECONDS="60",
     )
     yield instance
     stop_instance(instance)
@@ -83,3 +87,29 @@ def test_exhausted_pool_answers_503_within_the_acquire_timeout(small_pool: Booki
     assert stuck[0].status_code == 201
     recovered = httpx.get(f"{small_pool.url}/users/someone/points", headers=someone, timeout=10)
     assert recovered.status_code == 200
+
+
+def test_a_request_stuck_behind_a_row_lock_answers_503_after_the_lock_wait(
+    booking: BookingInstance,
+) -> None:
+    lock_wait = BookingSettings.model_fields["lock_wait_timeout_seconds"].default
+    before = booking.metric("db_lock_wait_timeouts_total") or 0
+    blocker = app_connection(booking.settings, booking.database, autocommit=False)
+    try:
+        with blocker.cursor() as cursor:
+            # A long transaction holding the queue's row: every token request with room waits
+            # on it. MariaDB's own lock wait (50 s) would outlast the client's 30 s.
+            cursor.execute("SELECT id FROM queue_state WHERE id = 1 FOR UPDATE")
+            answer = httpx.post(
+                f"{booking.url}/queue/token", json={"userId": "behind-a-lock"}, timeout=30
+            )
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"] == "database_rows_locked"
+    assert f"over {lock_wait} s" in answer.json()["message"]
+    assert answer.headers["Retry-After"] == "1"
+    assert (booking.metric("db_lock_wait_timeouts_total") or 0) == before + 1
+    again = httpx.post(f"{booking.url}/queue/token", json={"userId": "behind-a-lock"}, timeout=30)
+    assert again.status_code == 201, again.text  # nothing was left half done

@@ -2,7 +2,8 @@
 
 Every request thread of an instance is held inside MariaDB (a test session holds a table lock
 the requests need), as a ticket opening holds them waiting on MariaDB; the metrics process
-still answers a scrape with every worker's series, and every held request completes afterwards.
+still answers a scrape with every worker's series, the pool in full use, and every held request
+completes afterwards.
 """
 
 from __future__ import annotations
@@ -38,10 +39,18 @@ def narrow(stack: Stack, settings: StackSettings) -> Iterator[BookingInstance]:
         redis_db=9,
         BOOKING_WORKERS=str(WORKERS),
         BOOKING_THREADS=str(THREADS),
-        BOOKING_RUN_WORKER="false",
+        # A pool as large as the threads (the default's rule), and the background worker with a
+        # pool of its own that the pool gauges must leave out.
+        BOOKING_POOL_SIZE=str(THREADS),
+        BOOKING_RUN_WORKER="true",
     )
     yield instance
     stop_instance(instance)
+
+
+def sample(scrape: str, name: str) -> float:
+    (line,) = [line for line in scrape.splitlines() if line.startswith(f"{name} ")]
+    return float(line.split()[1])
 
 
 def waiting_on_lock(instance: BookingInstance) -> int:
@@ -83,7 +92,10 @@ def test_metrics_port_answers_while_every_request_thread_waits_on_mariadb(
             scrape = httpx.get(metrics_url, timeout=4.0)  # Prometheus's scrape timeout
             assert scrape.status_code == 200
             assert "http_requests_total{" in scrape.text, "every worker's series, not an empty page"
-            assert "db_pool_size" in scrape.text, "and the service's own metrics"
+            # Every request thread holds a connection: the pool gauges say "full", counting the
+            # web workers' pools only (the background worker's would keep it under 100 %).
+            assert sample(scrape.text, "db_pool_size") == WORKERS * THREADS
+            assert sample(scrape.text, "db_pool_connections_in_use") == WORKERS * THREADS
             assert not any(answer.done() for answer in answers), "the requests were held"
         finally:
             cursor.execute("UNLOCK TABLES")
