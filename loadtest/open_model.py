@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,7 @@ class ArrivalUser(FastHttpUser):
     def schedule(self) -> None:
         plan = state["plan"]
         scenario = find_scenario(plan["scenario"])
-        visitors = self._visitors(scenario, plan)
-        turn = itertools.cycle(visitors)
+        turn = self._arrivals(scenario, plan)
         if plan.get("sending_file"):  # a drill injects its fault once the arrivals flow
             Path(plan["sending_file"]).touch()
         pool = Pool(size=int(plan["max_in_flight"]))
@@ -53,14 +53,18 @@ class ArrivalUser(FastHttpUser):
         ArrivalUser.finished.set()
         raise gevent.GreenletExit
 
-    def _visitors(self, scenario: Scenario, plan: dict[str, Any]) -> list[tuple[Visitor, Any]]:
+    def _arrivals(self, scenario: Scenario, plan: dict[str, Any]) -> Iterator[tuple[Visitor, Any]]:
+        """The (visitor, session) each arrival runs on: started visitors taking turns, or with
+        `fresh_arrivals` a new user each time (started inside its arrival)."""
+        if scenario.fresh_arrivals:
+            return ((scenario.visitor(), None) for _ in itertools.count())
         started = []
         for _ in range(max(1, scenario.capacity_visitors)):
             session = LocustSession(self, plan["params"])
             visitor = scenario.visitor()
             visitor.start(session)
             started.append((visitor, session))
-        return started
+        return itertools.cycle(started)
 
     def _step(
         self, index: int, rate: float, plan: dict[str, Any], pool: Pool, turn: Any
@@ -96,10 +100,13 @@ class ArrivalUser(FastHttpUser):
             "sender_lag_ms": worst_lag * 1000,
         }
 
-    @staticmethod
-    def _arrival(visitor: Visitor, session: LocustSession, index: int) -> None:
-        arrival = LocustSession(session.user, session.params, step=index)
-        arrival.user_id = session.user_id
+    def _arrival(self, visitor: Visitor, session: LocustSession | None, index: int) -> None:
+        if session is None:  # a fresh user: its own session, started here
+            arrival = LocustSession(self, state["plan"]["params"], step=index)
+            visitor.start(arrival)
+        else:
+            arrival = LocustSession(session.user, session.params, step=index)
+            arrival.user_id = session.user_id
         visitor.iteration(arrival)
 
 

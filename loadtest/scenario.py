@@ -100,4 +100,8 @@ class Scenario:
     # Open-model capacity: how many started visitors the arrivals take turns on (0: not
     # offered, e.g. S3, whose iteration includes waiting in the queue).
     capacity_visitors: int = 1
+    # Open model: each arrival is a new user with a visitor of its own, started then iterated
+    # once (S3: a completed payment expires its payer's token, so one user's arrivals cannot
+    # overlap). Offered at a fixed rate to drills; the capacity search still needs visitors.
+    fresh_arrivals: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)

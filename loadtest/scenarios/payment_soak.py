@@ -80,8 +80,15 @@ def prepare(fixtures: Fixtures, stages: tuple[Stage, ...], think: float) -> dict
 
 
 def check(fixtures: Fixtures, params: dict[str, Any], client: dict[str, Any]) -> dict[str, Any]:
+    rows = fixtures.seat_outcomes(params["schedule_id"])
     return {
         "points": fixtures.points_mismatches(client["user_prefix"]),
+        "seats": {
+            "schedule_id": params["schedule_id"],
+            "seats": params["seats"],
+            "reservations_in_db": sum(r["rows"] for r in rows.values()),
+            "seats_sold_twice": sum(1 for r in rows.values() if r["overlapping"] > 0),
+        },
         "kafka": fixtures.outbox_delivery(client["started_at"], client["ended_at"]),
     }
 
@@ -106,4 +113,5 @@ SCENARIO = Scenario(
     prepare=prepare,
     check=check,
     capacity_visitors=0,
+    fresh_arrivals=True,  # a drill's payments at a fixed rate: each arrival a new payer
 )

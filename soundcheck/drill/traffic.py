@@ -28,9 +28,12 @@ STOP_WAIT_SECONDS = 60.0
 class BackgroundTraffic:
     """Start with `start()`, end with `stop()` (returns the client figures); `kill()` if stuck."""
 
-    def __init__(self, settings: StackSettings, traffic: Traffic, folder: Path) -> None:
+    def __init__(
+        self, settings: StackSettings, traffic: Traffic, folder: Path, target: str | None = None
+    ) -> None:
         self.settings = settings
         self.traffic = traffic
+        self.target = target  # a booking service's URL; None: the stack's own
         self.folder = folder / "traffic"
         self.folder.mkdir(parents=True, exist_ok=True)
         self.stop_file = self.folder / "stop"
@@ -42,13 +45,16 @@ class BackgroundTraffic:
         self.child: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        if self.scenario.capacity_visitors == 0:
+        if self.scenario.capacity_visitors == 0 and not self.scenario.fresh_arrivals:
             raise DrillError(
                 f"{self.scenario.name} cannot be sent as arrivals at a fixed rate; "
-                "use token-spike, reservation-stress or concert-read."
+                "use token-spike, reservation-stress, payment-soak or concert-read."
             )
         plan = base_plan(
-            self.scenario, RunOptions(scenario=self.scenario.name), self.settings, self.run_id
+            self.scenario,
+            RunOptions(scenario=self.scenario.name, target=self.target),
+            self.settings,
+            self.run_id,
         )
         stages = (Stage(LONGEST_SECONDS, max(1, int(self.traffic.rate))),)
         plan["params"] = self.scenario.prepare(self.fixtures, stages, plan["think_seconds"])
