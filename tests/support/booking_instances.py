@@ -4,12 +4,10 @@ Each instance gets its own database, Redis database number, Kafka topic prefix, 
 token, so tests can shorten timings (breaker reset, activation interval, pool size) without
 touching the stack's own booking service, and leave nothing behind.
 
-The port is chosen by the kernel when gunicorn binds (`:0`) and read back from the master's
-listening socket. Picking a "free" port first and handing it over is a race: another process
-(another test session on this machine) can bind it in the seconds before gunicorn does, our
-gunicorn then fails to bind, and the health check sees the other service's 200 — a fuzzer then
-rewrote prices in a service that was not its own. The per-instance admin token keeps even a
-misdirected admin call from writing anywhere else.
+They start through `soundcheck.stack.side_booking` (as the redis-failover drill's instance does):
+the kernel picks the port as gunicorn binds (that module says why a "free" port picked first is a
+race: a fuzzer once rewrote prices in a service that was not its own). The per-instance admin
+token keeps even a misdirected admin call from writing anywhere else.
 """
 
 from __future__ import annotations
@@ -24,27 +22,13 @@ import psutil
 import redis
 
 from soundcheck.settings import StackSettings
-from soundcheck.stack.parts.booking import fresh_database, spawn_booking
+from soundcheck.stack.parts.booking import fresh_database
 from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.process import ManagedProcess
+from soundcheck.stack.side_booking import side_directory, start_side_booking
 from tests.support.polling import eventually
 
 SEAT_PRICE = 50000
-
-
-def listening_port(process: ManagedProcess) -> int | None:
-    """The TCP port the instance's gunicorn master listens on, once it does (None before)."""
-    proc = process.process()
-    if proc is None:
-        return None
-    try:
-        sockets = proc.net_connections(kind="tcp")
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None
-    for sock in sockets:
-        if sock.status == psutil.CONN_LISTEN:
-            return int(sock.laddr.port)
-    return None
 
 
 def metrics_process_port(process: ManagedProcess) -> int | None:
@@ -194,40 +178,19 @@ def start_instance(
         shared = {k: v for k, v in share_with.env.items() if k.startswith("BOOKING_")}
         shared = {k: v for k, v in shared.items() if k not in own}
         shared["BOOKING_RUN_WORKER"] = "false"
-    process, env = spawn_booking(
+    side = start_side_booking(
         settings,
-        settings.home / "booking-tests" / name,
-        0,  # the kernel picks the port as gunicorn binds: no window for anyone else to take it
+        side_directory(settings, "booking-tests", name),
         database,
         {
             "BOOKING_REDIS_DB": str(redis_db),
             **shared,
             "BOOKING_WORKERS": "2",
             "BOOKING_KAFKA_DELIVERY_TIMEOUT_MS": "3000",
-            # Its metrics process too, on a port the kernel picks (metrics_process_port).
-            "BOOKING_METRICS_BIND": f"{settings.host}:0",
             **overrides,
         },
     )
-    ports: list[int] = []
-
-    def healthy() -> bool:
-        assert process.is_alive(), f"booking instance {name} exited:\n{process.log_tail(30)}"
-        if not ports:
-            port = listening_port(process)
-            if port is None:
-                return False
-            ports.append(port)
-        try:
-            answer = httpx.get(f"http://{settings.host}:{ports[0]}/health", timeout=1)
-        except httpx.HTTPError:
-            return False
-        return answer.status_code == 200
-
-    eventually(healthy, 120, f"booking instance {name} listens and answers /health")
-    return BookingInstance(
-        name, f"http://{settings.host}:{ports[0]}", database, settings, process, env
-    )
+    return BookingInstance(name, side.url, database, settings, side.process, side.env)
 
 
 def stop_instance(instance: BookingInstance) -> None:
