@@ -38,6 +38,7 @@ EXPECTED_PRIORITIES = {
     "QueueActivationStalled": "P1",
     "DegradedModeActive": "P1",
     "CircuitBreakerOpen": "P1",
+    "RedisMasterFailover": "P1",
     "LogsNotReachingElasticsearch": "P1",
     "LogRecordsDropped": "P2",
     "RouterDeliveriesRetrying": "P1",
