@@ -25,6 +25,9 @@ from soundcheck.stack.stack import Stack
 class DrillContext:
     stack: Stack
     sandbox: SandboxClient
+    # Where the background traffic goes when a `setup` activity started a service of its own
+    # (the redis-failover drill's booking instance on the Sentinel group); None: the stack's.
+    traffic_target: str | None = None
 
 
 @dataclass(frozen=True)

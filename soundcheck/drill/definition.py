@@ -64,6 +64,15 @@ class Drill:
     hold_until_paged: bool  # ... and until the expected alerts paged (or their budget ran out)
     ci: dict[str, float]  # short settings: hold_seconds, rate, until_paged (0 = no)
     source: Path
+    # Before the traffic: what the drill needs that the stack does not run; `teardown` undoes
+    # it once the traffic has stopped (both always, like the rollbacks, once setup began).
+    setup: tuple[Activity, ...] = ()
+    teardown: tuple[Activity, ...] = ()
+
+    @property
+    def repairs(self) -> tuple[Activity, ...]:
+        """Everything a drill killed midway owes the stack: rollbacks, then teardown."""
+        return self.rollbacks + self.teardown
 
     def short(self) -> Drill:
         """The CI settings: a short fault and low traffic."""
@@ -103,6 +112,8 @@ def parse(raw: dict[str, Any], source: Path) -> Drill:
             failure_point=str(raw.get("failure_point", "")),
             method=tuple(activity(a, where) for a in raw["method"]),
             rollbacks=tuple(activity(a, where) for a in raw.get("rollbacks") or []),
+            setup=tuple(activity(a, where) for a in raw.get("setup") or []),
+            teardown=tuple(activity(a, where) for a in raw.get("teardown") or []),
             expect=Expect(
                 alerts=tuple(expect.get("alerts") or ()),
                 collateral=tuple(expect.get("collateral") or ()),

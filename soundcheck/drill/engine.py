@@ -103,7 +103,7 @@ class DrillRun:
         j = self.journal
         j["started"] = time.time()
         with self.stop:
-            injected = False
+            injected = owes_repair = False
             try:
                 self.repair_owed()
                 self.phase("steady state")
@@ -117,8 +117,10 @@ class DrillRun:
                     self.options.budget_alerts_since,
                 )
                 j["steady_states"]["before"] = {"met": True, "at": time.time()}
+                owes_repair = bool(self.drill.setup)  # the rollbacks undo what setup starts
+                self.set_up()
                 self.start_watching()
-                injected = True
+                injected = owes_repair = True
                 self.inject_and_hold()
             except DrillError as error:
                 self.fail(str(error), injected)
@@ -126,11 +128,11 @@ class DrillRun:
                 self.fail(f"{type(error).__name__}: {error}", injected)
                 j["exception"] = traceback.format_exc()
             finally:
-                if injected:
+                if owes_repair:
                     self.repair()
             if injected:
                 self.recover()
-            self.finish()
+            self.finish(owes_repair)
         return j
 
     def watchdog_seconds(self) -> float:
@@ -157,13 +159,26 @@ class DrillRun:
             run_activity(self.context, activity)
         guard.repaired(self.stack.settings.home)
 
+    def set_up(self) -> None:
+        """The drill's `setup` activities (a service of its own for the traffic); a repair is
+        owed from the first one on."""
+        if not self.drill.setup:
+            return
+        self.phase("setup")
+        guard.owe_repair(self.stack.settings.home, self.drill.name, self.drill.repairs)
+        for activity in self.drill.setup:
+            self.say(f"setup: {activity.name}")
+            self.record("setup", activity, partial(run_activity, self.context, activity))
+
     def start_watching(self) -> None:
         self.phase("traffic")
         began = time.time()
         self.observer = Observer(self.stack.settings, self.sandbox, began)
         self.observer.start()
         if self.options.traffic:
-            self.traffic = BackgroundTraffic(self.stack.settings, self.drill.traffic, self.folder)
+            self.traffic = BackgroundTraffic(
+                self.stack.settings, self.drill.traffic, self.folder, self.context.traffic_target
+            )
             self.traffic.start()
             self.say(
                 f"{self.drill.traffic.scenario} at {self.drill.traffic.rate:g} arrivals/s; "
@@ -209,7 +224,7 @@ class DrillRun:
         if self.stop.is_set():
             return
         self.phase("fault")
-        guard.owe_repair(self.stack.settings.home, self.drill.name, self.drill.rollbacks)
+        guard.owe_repair(self.stack.settings.home, self.drill.name, self.drill.repairs)
         self.stop.arm_watchdog(self.watchdog_seconds())  # from here on, a repair is owed
         window = self.journal["window"]
         window["fault_started"] = fault_at = time.time()
@@ -261,7 +276,22 @@ class DrillRun:
                         errors.append(f"{activity.name}: {error}")
         window["repair_finished"] = time.time()
         self.journal["repair"].update(ok=not errors, error="; ".join(errors) or None)
-        if not errors:
+        if not errors and not self.drill.teardown:
+            guard.repaired(self.stack.settings.home)
+
+    def tear_down(self) -> None:
+        """Undo the drill's `setup` once the traffic has stopped; a failure fails the repair."""
+        errors = []
+        for activity in self.drill.teardown:
+            self.say(f"teardown: {activity.name}")
+            try:
+                self.record("teardown", activity, partial(run_activity, self.context, activity))
+            except Exception as error:
+                errors.append(f"{activity.name}: {error}")
+        repair = self.journal["repair"]
+        if errors:
+            repair.update(ok=False, error="; ".join([repair["error"] or "", *errors]).strip("; "))
+        elif repair["ok"]:
             guard.repaired(self.stack.settings.home)
 
     def recovered(self) -> bool:
@@ -294,7 +324,7 @@ class DrillRun:
             self.stop.wait(1.0)
         self.stop.wait(AFTER_SECONDS)
 
-    def finish(self) -> None:
+    def finish(self, owes_repair: bool) -> None:
         j = self.journal
         self.phase("checks")
         if self.traffic is not None:
@@ -302,6 +332,8 @@ class DrillRun:
                 self.client = self.traffic.stop()
             except DrillError as error:
                 j["traffic_error"] = str(error)
+        if owes_repair:
+            self.tear_down()
         if self.observer is not None:
             self.observer.stop()
             j["timeline"] = self.observer.timeline()

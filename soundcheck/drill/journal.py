@@ -62,8 +62,10 @@ def new_journal(drill: Drill, settings_name: str, command: str) -> dict[str, Any
             "repair_started": None,
             "repair_finished": None,
         },
+        "setup": [],  # the drill's `setup` activities, before the traffic
         "run": [],
         "rollbacks": [],
+        "teardown": [],  # the drill's `teardown` activities, after the traffic stopped
         "repair": {"ok": False, "error": None, "attempts": 0},
         "timeline": {"alerts": {}, "pages": [], "slack_posts": 0, "observer_errors": []},
         "traffic": None,

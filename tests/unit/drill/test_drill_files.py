@@ -18,7 +18,7 @@ def test_the_phase_one_drills_are_shipped() -> None:
 @pytest.mark.parametrize("name", drill_names())
 def test_every_drill_file_names_real_functions_and_an_alert(name: str) -> None:
     drill = load_drill(name)
-    for activity in (*drill.method, *drill.rollbacks):
+    for activity in (*drill.setup, *drill.method, *drill.rollbacks, *drill.teardown):
         assert callable(resolve(activity))
     assert drill.rollbacks, "a drill without a repair would leave the fault in place"
     short = drill.short()
@@ -52,7 +52,16 @@ def test_the_platform_and_phase_two_drills_are_shipped() -> None:
         "log-pipeline-down",
         "db-pool-exhaustion",
         "stale-cache",
+        "redis-failover",
     } <= set(drill_names())
+
+
+def test_a_drill_that_starts_a_service_for_its_traffic_undoes_it_after_the_traffic() -> None:
+    drill = load_drill("redis-failover")
+    assert [a.func for a in drill.setup] == ["start_booking_on_sentinel"]
+    assert [a.func for a in drill.teardown] == ["stop_booking_on_sentinel"]
+    # a drill killed midway owes both: its rollbacks, then its teardown
+    assert drill.repairs == drill.rollbacks + drill.teardown
 
 
 def test_short_settings_may_stop_waiting_for_a_page_the_full_drill_awaits() -> None:
