@@ -61,6 +61,7 @@ def measured_plan_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
     kafka = next((r for r in rows if r["drill"] == "kafka-down"), None)
     failover = next((r for r in rows if r["drill"] == "redis-failover"), None)
+    pool = next((r for r in rows if r["drill"] == "db-pool-exhaustion"), None)
 
     def seconds(values: list[float]) -> str | None:
         if not values:
@@ -109,7 +110,11 @@ def measured_plan_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "metric": "DB connection pool exhausted",
             "before": "2 to 3 a week",
             "target": "0 to 1 a month",
-            "measured": None,
+            # A frequency only production can count; the drill says how it is met when it comes.
+            "measured": None
+            if pool is None
+            else f"drill: paged after {pool['paged_after']} s, "
+            f"{pool['failures_inside']} requests refused fast",
             "met": None,
         },
     ]
