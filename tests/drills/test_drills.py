@@ -18,7 +18,7 @@ def test_kafka_down_during_payments_pages_and_every_payment_event_is_sunk_once(
 ) -> None:
     journal, said = run_short(stack, "kafka-down")
     assert_drill_held_its_promise(stack, journal, said)
-    assert journal["traffic"]["scenario"] == "payment-soak"
+    assert journal["traffic_plan"]["scenario"] == "payment-soak"
     outbox = journal["loss"]["outbox"]
     assert outbox["written"] > 0, outbox
     assert outbox["payments_written"] > 0, outbox  # payments were made, some while Kafka was down
