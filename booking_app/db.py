@@ -77,8 +77,11 @@ def _lock_wait_limit(seconds: int) -> Callable[[Any, object], None]:
     request stuck behind a long transaction held its thread and connection that long)."""
 
     def on_connect(dbapi_connection: Any, _record: object) -> None:
-        with dbapi_connection.cursor() as cursor:
+        cursor = dbapi_connection.cursor()  # PyMySQL's or mysqlclient's: both close() by hand
+        try:
             cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {int(seconds)}")
+        finally:
+            cursor.close()
 
     return on_connect
 
