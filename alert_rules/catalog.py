@@ -28,6 +28,13 @@ TEST_FILES = [
 ALERTMANAGER_TEMPLATE = ALERT_RULES / "alertmanager.yml"
 RUNBOOKS = REPO_ROOT / "runbooks"
 PRIORITY_SEVERITY = {"P0": "critical", "P1": "high", "P2": "warning", "P3": "info"}
+# The addresses the rule files' links are written for (the router and a Grafana on a default
+# host); `localized_links` moves them to where a stack really serves them.
+SOURCE_ROUTER_URL = "http://127.0.0.1:8080/"
+SOURCE_GRAFANA_URL = "http://127.0.0.1:3000/"
+_SOURCE_DASHBOARD = re.compile(
+    re.escape(SOURCE_GRAFANA_URL) + r"d/(?P<uid>[A-Za-z0-9_-]+)/[A-Za-z0-9_-]*(?P<query>\?\S*)?"
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,19 @@ def render_alertmanager_config(router_url: str, router_token_file: Path) -> str:
     """The Alertmanager config as `soundcheck up` writes it (the template's two fields)."""
     return string.Template(ALERTMANAGER_TEMPLATE.read_text()).substitute(
         router_url=router_url, router_token_file=router_token_file
+    )
+
+
+def localized_links(text: str, router_url: str, grafana_url: str = "") -> str:
+    """A rule file's text with its runbook links on `router_url` and its dashboard links on
+    `grafana_url`, or, without a Grafana, on the router's drawing of the same dashboard panel
+    (`/dashboards/<uid>?viewPanel=<id>`)."""
+    router = router_url.rstrip("/") + "/"
+    text = text.replace(SOURCE_ROUTER_URL, router)
+    if grafana_url:
+        return text.replace(SOURCE_GRAFANA_URL, grafana_url.rstrip("/") + "/")
+    return _SOURCE_DASHBOARD.sub(
+        lambda found: f"{router}dashboards/{found['uid']}{found['query'] or ''}", text
     )
 
 

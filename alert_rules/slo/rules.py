@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from alert_rules.catalog import SOURCE_ROUTER_URL
 from alert_rules.slo.spec import (
     HERE,
     TIERS,
@@ -19,7 +20,7 @@ from alert_rules.slo.spec import (
 )
 
 RULES = HERE / "slo.rules.yml"
-RUNBOOK_BASE = "http://127.0.0.1:8080/runbooks/"
+RUNBOOK_BASE = SOURCE_ROUTER_URL + "runbooks/"
 
 
 def windows() -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from alert_rules.catalog import localized_links
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
 from soundcheck.stack.part import TEMPLATES, NotReady, Part, find_binary
@@ -18,19 +19,21 @@ from soundcheck.stack.parts.booking import booking_parts
 
 ALERT_RULES = REPO_ROOT / "alert_rules"
 RULE_FILES = ("*.rules.yml", "slo/*.rules.yml")
-# The address the rules' runbook links are written for: the router's on a default stack.
-DEFAULT_ROUTER_URL = "http://127.0.0.1:8080/"
+# The router's own settings, which the stack passes on to it: the rules' links follow them.
+ROUTER_PUBLIC_URL = "SOUNDCHECK_ROUTER_PUBLIC_URL"
+ROUTER_GRAFANA_URL = "SOUNDCHECK_ROUTER_GRAFANA_URL"
 
 
-def render_rules(destination: Path, router_url: str) -> Path:
-    """The rule files with their runbook links pointing at this stack's router (a port offset
-    or another host moves it); the files in alert_rules/ stay as production reads them."""
+def render_rules(destination: Path, router_url: str, grafana_url: str = "") -> Path:
+    """The rule files with their runbook links on this stack's router (a port offset or another
+    host moves it) and their dashboard links on its Grafana, or on the router's dashboards
+    without one; the files in alert_rules/ stay as production reads them."""
     shutil.rmtree(destination, ignore_errors=True)  # a rule file removed since goes too
     for pattern in RULE_FILES:
         for source in ALERT_RULES.glob(pattern):
             target = destination / source.relative_to(ALERT_RULES)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(source.read_text().replace(DEFAULT_ROUTER_URL, f"{router_url}/"))
+            target.write_text(localized_links(source.read_text(), router_url, grafana_url))
     return destination
 
 
@@ -72,7 +75,11 @@ class Prometheus(Part):
             TEMPLATES / "prometheus" / "prometheus.yml",
             self.dir / "prometheus.yml",
             host=s.host,
-            rules_dir=render_rules(self.dir / "rules", f"http://{s.host}:{s.router_port}"),
+            rules_dir=render_rules(
+                self.dir / "rules",
+                os.environ.get(ROUTER_PUBLIC_URL) or f"http://{s.host}:{s.router_port}",
+                os.environ.get(ROUTER_GRAFANA_URL, ""),
+            ),
             booking_targets_dir=self.booking_targets_dir,
             booking_metrics_targets=quoted(f"{s.host}:{b.metrics_port}" for b in instances),
             booking_health_targets=quoted(f"{b.address()}/health" for b in instances),
