@@ -17,9 +17,10 @@ from markupsafe import Markup
 from router.runbooks import runbook_exists
 
 TEMPLATES = Path(__file__).parent / "templates"
-# No script at all, images only from here (the graph) or inline, forms only to here.
+# No script at all, images only from here (the graph) or inline, the stylesheet every router page
+# shares (base.html, /static/views.css), forms only to here.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SECURITY_HEADERS = {

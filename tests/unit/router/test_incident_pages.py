@@ -171,3 +171,27 @@ def test_links_lead_to_the_routers_pages_and_keep_outside_tools_when_configured(
     assert both["kibana"].startswith("http://kibana:5601/app/discover")
     assert both["alertmanager"].startswith("http://alertmanager:9093/#/silences/new")
     assert both["incident"] == own["incident"]
+
+
+def test_every_page_has_the_one_navigation_bar_with_its_own_section_marked(
+    console: TestClient,
+) -> None:
+    incident = fired(console)
+    nav = re.compile(r"<nav>(.*?)</nav>", re.S)
+    pages = {
+        f"/incidents/{incident}": "Incidents",
+        "/incidents": "Incidents",
+        "/dashboards": "Dashboards",
+        f"/incidents/{incident}/silence": None,
+        "/login": None,
+    }
+    for path, marked in pages.items():
+        answer = console.get(path)
+        assert answer.status_code == 200, path
+        assert '<link rel="stylesheet" href="/static/views.css">' in answer.text, path
+        assert "'self'" in answer.headers["content-security-policy"].split("style-src")[1]
+        [bar] = nav.findall(answer.text)
+        names = re.findall(r'<a href="/(\w+)"(?: class="here")?>(\w+)</a>', bar)
+        assert [name for _, name in names] == ["Incidents", "Logs", "Dashboards", "Runbooks"], path
+        here = re.findall(r'class="here">(\w+)<', bar)
+        assert here == ([marked] if marked else []), path
