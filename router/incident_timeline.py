@@ -31,19 +31,18 @@ class Entry:
 
 def where_it_landed(settings: RouterSettings, sent: Sent) -> tuple[str | None, str]:
     """A link to the message, ticket or incident the target made, and its name."""
+    from router.landing_links import pagerduty_incident_url, slack_permalink  # their clients
+
     ref = sent.ref or {}
     if sent.target == "jira" and ref.get("key"):
         key = str(ref["key"])
         return safe_url(f"{settings.jira_url.rstrip('/')}/browse/{quote(key)}"), key
     if sent.target == "slack" and ref.get("ts"):
         channel, ts = str(ref.get("channel", "")), str(ref["ts"])
-        name = f"message {ts} in {channel}"
-        if not settings.slack_workspace_url:
-            return None, name
-        url = f"{settings.slack_workspace_url.rstrip('/')}/archives/{quote(channel)}/p"
-        return safe_url(url + quote(ts.replace(".", ""))), name
+        return slack_permalink(settings, channel, ts), f"message {ts} in {channel}"
     if sent.target == "pagerduty" and ref.get("dedup_key"):
-        return None, f"incident {ref['dedup_key']}"
+        dedup_key = str(ref["dedup_key"])
+        return pagerduty_incident_url(settings, dedup_key), f"incident {dedup_key}"
     return None, ""
 
 

@@ -75,10 +75,20 @@ class RouterSettings(StrictSettings):
     )
 
     pagerduty_url: str = "https://events.pagerduty.com"
+    pagerduty_api_url: str = Field(
+        "https://api.pagerduty.com", description="REST API v2: each incident's html_url"
+    )
+    pagerduty_api_token: SecretStr | None = Field(
+        None,
+        description="a (read-only) REST API key: incident timelines link each PagerDuty "
+        "incident; unset, they name it",
+    )
     slack_url: str = "https://slack.com/api/"
     slack_token: SecretStr | None = None
     slack_workspace_url: str = Field(
-        "", description="e.g. https://acme.slack.com: incident timelines link each Slack message"
+        "",
+        description="e.g. https://acme.slack.com: incident timelines link each Slack message "
+        "when chat.getPermalink cannot answer",
     )
     jira_url: str = "https://jira.example.com"
     jira_user: str = ""

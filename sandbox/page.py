@@ -33,6 +33,12 @@ def clock(epoch: float | str) -> str:
     return datetime.fromtimestamp(float(epoch)).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def minutes(seconds: float) -> str:
+    """`4 min 05 s`, as PagerDuty says how long an incident was open."""
+    whole = int(seconds)
+    return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"
+
+
 def raw(value: Any) -> str:
     return json.dumps(value, indent=1, default=str, ensure_ascii=False)[:20_000]
 
@@ -44,7 +50,12 @@ def templates() -> Environment:
         autoescape=True,
         undefined=ChainableUndefined,  # what the stand-ins hold is any JSON: missing is empty
     )
-    env.filters.update(clock=clock, raw=raw, mrkdwn=slack_mrkdwn, wiki=jira_wiki, href=safe_href)
+    env.filters.update(
+        clock=clock, raw=raw, minutes=minutes, mrkdwn=slack_mrkdwn, wiki=jira_wiki, href=safe_href
+    )
+    env.globals.update(
+        message_anchor=slack_workspace.message_anchor, incident_anchor=pagerduty.incident_anchor
+    )
     return env
 
 
@@ -59,7 +70,11 @@ def with_images(message: dict[str, Any]) -> dict[str, Any]:
 def slack_channels() -> list[dict[str, Any]]:
     """Channels with messages, each newest first (threads oldest first, as Slack shows them)."""
     return [
-        {"name": name, "messages": [with_images(m) for m in reversed(messages)][:SHOWN_PER_LIST]}
+        {
+            "name": name,
+            "id": slack_workspace.channel_id_for(name),
+            "messages": [with_images(m) for m in reversed(messages)][:SHOWN_PER_LIST],
+        }
         for name, messages in slack_workspace.snapshot().items()
         if messages
     ]

@@ -1,5 +1,7 @@
 """PagerDuty Events API v2: `POST /v2/enqueue` → 202, 400 for an invalid event (and for one
-above PagerDuty's 512 KB event limit), 429 when limited.
+above PagerDuty's 512 KB event limit), 429 when limited. And the one REST API v2 call the router
+makes: `GET /incidents?incident_key=<dedup key>` (with `Authorization: Token token=...`), whose
+incidents' `html_url` is their place on the sandbox page.
 
 Incidents are kept by dedup key as PagerDuty does: a trigger on an open key adds to the incident,
 a resolve closes it, a trigger after that opens a new one.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -74,6 +77,8 @@ def apply_event(event: dict[str, Any], dedup_key: str) -> None:
             else:
                 incidents.append(
                     {
+                        "id": f"PSBX{len(incidents) + 1:05d}",
+                        "created_at": moment["at"],
                         "dedup_key": dedup_key,
                         "status": "triggered",
                         "summary": event["payload"]["summary"],
@@ -111,6 +116,37 @@ async def enqueue(request: Request) -> Response:
     STATE.record("pagerduty", event["event_action"], event, dedup_key=dedup_key)
     return JSONResponse(
         {"status": "success", "message": "Event processed", "dedup_key": dedup_key}, status_code=202
+    )
+
+
+def incident_anchor(incident_id: str) -> str:
+    return f"pagerduty-{incident_id}"
+
+
+@router.get("/incidents")
+def list_incidents(request: Request, incident_key: str = "") -> Response:
+    """REST API v2's incident list, filtered by `incident_key` as PagerDuty's is."""
+    authorization = request.headers.get("authorization", "")
+    if not authorization.startswith("Token token=") or len(authorization) <= len("Token token="):
+        return JSONResponse({"error": {"message": "Unauthorized", "code": 2006}}, status_code=401)
+    page = f"{str(request.base_url).rstrip('/')}/_sandbox"
+    with incidents_lock:
+        found = [
+            {
+                "id": i["id"],
+                "type": "incident",
+                "title": i["summary"],
+                "summary": i["summary"],
+                "status": i["status"],
+                "incident_key": i["dedup_key"],
+                "created_at": datetime.fromtimestamp(i["created_at"], UTC).isoformat(),
+                "html_url": f"{page}#{incident_anchor(i['id'])}",
+            }
+            for i in incidents
+            if not incident_key or i["dedup_key"] == incident_key
+        ]
+    return JSONResponse(
+        {"incidents": found, "limit": 25, "offset": 0, "more": False, "total": None}
     )
 
 

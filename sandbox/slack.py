@@ -1,6 +1,7 @@
 """The Slack Web API methods the router uses, at `/slack/api/<method>` (slack-sdk's base_url).
 
-`auth.test`, `chat.postMessage`, `chat.update`, `conversations.list`, `conversations.history`,
+`auth.test`, `chat.postMessage`, `chat.update`, `chat.getPermalink` (an address on the sandbox
+page, one anchor per message), `conversations.list`, `conversations.history`,
 `conversations.replies`,
 `files.getUploadURLExternal`, the upload URL it returns, and `files.completeUploadExternal`.
 Errors are Slack's: HTTP 200 with `ok: false`, and 429 with Retry-After. Block Kit's limits are
@@ -26,6 +27,7 @@ from sandbox.slack_workspace import (
     files,
     find_message,
     lock,
+    message_anchor,
     messages,
     next_ts,
     resolve_channel,
@@ -160,6 +162,18 @@ def update(_request: Request, args: dict[str, Any]) -> Response:
     return JSONResponse({"ok": True, "channel": cid, "ts": ts, "text": args.get("text", "")})
 
 
+def get_permalink(request: Request, args: dict[str, Any]) -> Response:
+    """Where a person sees the message: Slack answers its archive URL, the sandbox its page."""
+    cid, ts = str(args.get("channel", "")), str(args.get("message_ts", ""))
+    if cid not in channels:
+        return fail("channel_not_found")
+    with lock:
+        if find_message(cid, ts) is None:
+            return fail("message_not_found")
+    permalink = f"{str(request.base_url).rstrip('/')}/_sandbox#{message_anchor(cid, ts)}"
+    return JSONResponse({"ok": True, "channel": cid, "permalink": permalink})
+
+
 def conversations_list(_request: Request, _args: dict[str, Any]) -> Response:
     with lock:
         listed = [{"id": cid, "name": name, "is_channel": True} for cid, name in channels.items()]
@@ -263,6 +277,7 @@ METHODS = {
     "auth.test": auth_test,
     "chat.postMessage": post_message,
     "chat.update": update,
+    "chat.getPermalink": get_permalink,
     "conversations.list": conversations_list,
     "conversations.history": history,
     "conversations.replies": replies,

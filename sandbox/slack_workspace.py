@@ -65,6 +65,11 @@ def resolve_channel(value: str) -> str | None:
         return cid
 
 
+def message_anchor(cid: str, ts: str) -> str:
+    """The sandbox page's anchor of a message (Slack's archive URLs end `p<ts without dot>`)."""
+    return f"slack-{cid}-p{ts.replace('.', '')}"
+
+
 def find_message(cid: str, ts: str) -> dict[str, Any] | None:
     return next((m for m in messages.get(cid, []) if m["ts"] == ts), None)
 

@@ -1,8 +1,9 @@
 """An on-call engineer's path in headless Chromium: a real alert through a real Alertmanager and
-the router, the Slack message's "Open incident" link, the incident page with its graph and an
-evidence line carrying a trace id, then Silence (Alertmanager suppresses the alert) and
-Acknowledge (PagerDuty gets `acknowledge`, a re-fire pages nobody). A label holding `<script>`
-stays text all along."""
+the router, the Slack message's "Open incident" link, the incident page with its graph, an
+evidence line carrying a trace id and a timeline linking the Slack message and the PagerDuty
+incident (places on the sandbox page, from chat.getPermalink and the REST API), then Silence
+(Alertmanager suppresses the alert) and Acknowledge (PagerDuty gets `acknowledge`, a re-fire
+pages nobody). A label holding `<script>` stays text all along."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Dialog
+from playwright.sync_api import BrowserContext, Dialog, Page
 
 from sandbox.client import SandboxClient
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
 from tests.support.browser import save_screenshot
 from tests.support.harness import AlertmanagerProcess, RouterProcess
-from tests.support.incident_console import log_in
+from tests.support.incident_console import log_in, slack_incident_link
 from tests.support.polling import eventually
 from tests.support.router_alerts import am_alert, post_webhook, webhook_body
 
@@ -74,18 +75,18 @@ def error_logged(settings: StackSettings) -> bool:
     return bool(answer.status_code == 200 and answer.json()["hits"]["hits"])
 
 
-def incident_link(sandbox: SandboxClient) -> str | None:
-    for message in sandbox.slack_messages("#alerts-critical", mentioning="IncidentPageTest"):
-        for block in message.get("blocks", []):
-            for element in block.get("elements", []):
-                if element.get("action_id") == "open_incident":
-                    return str(element["url"])
-    return None
-
-
 def pagerduty_events(sandbox: SandboxClient, action: str) -> list[dict[str, Any]]:
     """The sandbox is reset for each test: every event is this test's."""
     return [e for e in sandbox.received("pagerduty") if e["body"].get("event_action") == action]
+
+
+def landed_on_the_sandbox_page(page: Page, sandbox: SandboxClient) -> set[str]:
+    """The tools whose item the incident timeline links on the sandbox page (page reloaded: a
+    delivery may finish after the page was drawn)."""
+    page.reload()
+    hrefs = page.eval_on_selector_all("#timeline a", "links => links.map(a => a.href)")
+    items = f"{sandbox.url}/_sandbox#"
+    return {h.removeprefix(items).split("-")[0] for h in hrefs if h.startswith(items)}
 
 
 def silenced_by(alertmanager: AlertmanagerProcess) -> list[str]:
@@ -115,7 +116,11 @@ def test_the_slack_link_opens_the_incident_page_whose_actions_silence_and_acknow
         f"http://{settings.host}:{settings.prometheus_port}/graph?g0.expr=up&g0.tab=1"
     )
     alertmanager.post_alerts([alert])
-    link = eventually(lambda: incident_link(sandbox), 60, "the Slack message's incident button")
+    link = eventually(
+        lambda: slack_incident_link(sandbox, "IncidentPageTest"),
+        60,
+        "the Slack message's incident button",
+    )
     assert link.startswith(f"{router.url}/incidents/")
 
     dialogs: list[str] = []
@@ -134,6 +139,11 @@ def test_the_slack_link_opens_the_incident_page_whose_actions_silence_and_acknow
     assert trace_ids, "at least one evidence line with its trace id"
     assert TRACE_ID.match(trace_ids[0])
     assert SCRIPT_LABEL in page.locator("#labels").inner_text(), "the label shows as text"
+    eventually(
+        lambda: {"slack", "pagerduty"} <= landed_on_the_sandbox_page(page, sandbox),
+        60,
+        "the timeline linking the Slack message and the PagerDuty incident",
+    )
     print(f"incident page: {save_screenshot(page, 'incident-page')}")
 
     page.click("#silence")

@@ -45,6 +45,9 @@ def sandbox_targets(s: StackSettings) -> dict[str, object]:
     return {
         "SOUNDCHECK_ROUTER_PAGERDUTY_URL": sandbox,
         "SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING": SANDBOX_ROUTING_KEY,
+        # The REST API, for the incident timeline's links to each PagerDuty incident.
+        "SOUNDCHECK_ROUTER_PAGERDUTY_API_URL": sandbox,
+        "SOUNDCHECK_ROUTER_PAGERDUTY_API_TOKEN": "sandbox-rest-token",
         "SOUNDCHECK_ROUTER_SLACK_URL": f"{sandbox}/slack/api/",
         "SOUNDCHECK_ROUTER_SLACK_TOKEN": "xoxb-sandbox",  # the sandbox wants the xox prefix
         "SOUNDCHECK_ROUTER_JIRA_URL": f"{sandbox}/jira",
