@@ -1,6 +1,12 @@
 """The evidence an incident page shows, from Elasticsearch: the error log lines of the alert's
 service in the incident's window (the conditions of the "errors by service" saved search, the
-one `soundcheck logs search errors-by-service` runs), and one request's trace as a span tree."""
+one `soundcheck logs search errors-by-service` runs), then its warnings while there is room, and
+one request's trace as a span tree.
+
+Warnings count as evidence because a service that degrades on purpose says so at WARNING: without
+Redis the booking service books on through its in-process lock and logs each fallback, with the
+request's trace id. Those requests succeed, so ERROR would be a lie; and an incident page that
+shows nothing while the service works around the fault leaves the on-call engineer guessing."""
 
 from __future__ import annotations
 
@@ -10,10 +16,11 @@ from typing import Any
 import httpx
 
 from pipeline.documents import field as document_field
-from pipeline.searches import find_search
+from pipeline.searches import Condition, find_search
 from router.settings import RouterSettings
 
-ERROR_LINES = 20
+EVIDENCE_LINES = 20
+WARNING_LEVELS = ("WARNING", "WARN", "warning", "warn")
 TRACE_SPANS = 200
 MESSAGE_LIMIT = 500
 ROOT_SPANS_ONLY = {"exists": {"field": "parent.id"}}  # as must_not: a request's first span
@@ -79,15 +86,14 @@ def _text(source: dict[str, Any], name: str, limit: int = 200) -> str:
     return "" if value is None else str(value)[:limit]
 
 
-def error_lines(settings: RouterSettings, window: Window) -> list[LogLine]:
-    """The service's error lines in the window, newest first, with their trace ids."""
-    search = find_search("errors-by-service")
-    query = search.query()
+def _lines(
+    settings: RouterSettings, window: Window, query: dict[str, Any], size: int
+) -> list[LogLine]:
     query["bool"]["filter"] += _in_window(window)
     hits = _search(
         settings,
-        search.index,
-        {"query": query, "size": ERROR_LINES, "sort": [{"@timestamp": {"order": "desc"}}]},
+        "logs-*",
+        {"query": query, "size": size, "sort": [{"@timestamp": {"order": "desc"}}]},
     )
     return [
         LogLine(
@@ -101,6 +107,16 @@ def error_lines(settings: RouterSettings, window: Window) -> list[LogLine]:
     ]
 
 
+def evidence_lines(settings: RouterSettings, window: Window) -> list[LogLine]:
+    """The service's error lines in the window, newest first, then its warnings while fewer
+    than EVIDENCE_LINES are shown; each with its trace id."""
+    errors = _lines(settings, window, find_search("errors-by-service").query(), EVIDENCE_LINES)
+    if len(errors) >= EVIDENCE_LINES:
+        return errors
+    warned = {"bool": {"filter": [Condition("log.level", WARNING_LEVELS).query()]}}
+    return errors + _lines(settings, window, warned, EVIDENCE_LINES - len(errors))
+
+
 @dataclass(frozen=True)
 class ChosenTrace:
     trace_id: str
@@ -110,8 +126,8 @@ class ChosenTrace:
 def chosen_trace(
     settings: RouterSettings, window: Window, lines: list[LogLine]
 ) -> ChosenTrace | None:
-    """The newest error line's trace that Elasticsearch holds, else the failed or slowest request
-    of the window (an error line's spans can still be on their way, or never have been sent)."""
+    """The newest evidence line's trace that Elasticsearch holds, else the failed or slowest
+    request of the window (a line's spans can still be on their way, or never have been sent)."""
     logged = list(dict.fromkeys(line.trace_id for line in lines if line.trace_id))
     if logged:
         hits = _search(
@@ -124,7 +140,7 @@ def chosen_trace(
             },
         )
         if hits and (trace_id := _text(hits[0], "trace.id", 64)):
-            return ChosenTrace(trace_id, "The newest error line's request.")
+            return ChosenTrace(trace_id, "The request of the newest line above.")
     hits = _search(
         settings,
         "traces-*",
@@ -139,7 +155,7 @@ def chosen_trace(
     failed = _text(hits[0], "event.outcome") == "failure"
     why = "The window's failed request" if failed else "The window's slowest request"
     if logged:
-        why += " (the error lines' traces are not in Elasticsearch yet)"
+        why += " (the log lines' traces are not in Elasticsearch yet)"
     return ChosenTrace(trace_id, why + ".")
 
 

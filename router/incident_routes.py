@@ -98,7 +98,7 @@ def incident_page(incident_id: str, request: Request, parts: PartsDep) -> Respon
     incident = found(parts, incident_id)
     if not isinstance(incident, Incident):
         return incident
-    from router.evidence import EvidenceUnavailable, Window, chosen_trace, error_lines, span_tree
+    from router.evidence import EvidenceUnavailable, Window, chosen_trace, evidence_lines, span_tree
     from router.graph import expression_of
 
     settings = parts.settings
@@ -110,7 +110,7 @@ def incident_page(incident_id: str, request: Request, parts: PartsDep) -> Respon
     )
     lines, spans, trace, problem = [], [], None, ""
     try:
-        lines = error_lines(settings, window)
+        lines = evidence_lines(settings, window)
         trace = chosen_trace(settings, window, lines)
         spans = span_tree(settings, trace.trace_id) if trace else []
     except EvidenceUnavailable as error:

@@ -78,7 +78,7 @@ def test_span_tree_falls_back_to_the_windows_failed_then_slowest_request(
         60,
         "the failed request chosen once its spans are indexed",
     )
-    assert chosen.why.startswith("The window's failed request (the error lines' traces")
+    assert chosen.why.startswith("The window's failed request (the log lines' traces")
     tree = span_tree(evidence_settings, chosen.trace_id)
     assert [(span.name, span.depth, span.status) for span in tree] == [
         ("GET /failed", 0, "ERROR"),
@@ -87,7 +87,7 @@ def test_span_tree_falls_back_to_the_windows_failed_then_slowest_request(
 
     stored_line = [LogLine("", "error", "booking.failed", "slow", trace_ids["slow"])]
     from_line = chosen_trace(evidence_settings, window, stored_line)
-    assert from_line == ChosenTrace(trace_ids["slow"], "The newest error line's request.")
+    assert from_line == ChosenTrace(trace_ids["slow"], "The request of the newest line above.")
 
     healthy_window = Window(healthy, start, window.end)
     slowest = eventually(
