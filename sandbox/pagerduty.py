@@ -9,6 +9,7 @@ a resolve closes it, a trigger after that opens a new one.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -25,6 +26,7 @@ SEVERITIES = {"critical", "error", "warning", "info"}
 EVENT_BYTES_LIMIT = 512 * 1024  # PagerDuty refuses a bigger event: the page never arrives
 incidents: list[dict[str, Any]] = []
 incidents_lock = threading.Lock()
+incident_numbers = itertools.count(1)  # never reused, not even after a reset: ids are addresses
 
 
 def invalid(*errors: str) -> JSONResponse:
@@ -77,7 +79,7 @@ def apply_event(event: dict[str, Any], dedup_key: str) -> None:
             else:
                 incidents.append(
                     {
-                        "id": f"PSBX{len(incidents) + 1:05d}",
+                        "id": f"PSBX{next(incident_numbers):05d}",
                         "created_at": moment["at"],
                         "dedup_key": dedup_key,
                         "status": "triggered",

@@ -106,6 +106,7 @@ def check_slack(page: Page, name: str) -> None:
 def check_pagerduty(page: Page, name: str) -> None:
     incident = page.locator("#pagerduty .pd-incident").filter(has_text=name)
     assert incident.locator(".pd-status").inner_text().lower() == "resolved"
+    assert incident.locator(".pd-since").inner_text().startswith("Resolved at ")
     moments = [
         t.split("·")[-1].strip() for t in incident.locator(".pd-timeline li").all_inner_texts()
     ]
