@@ -15,12 +15,12 @@ from urllib.error import URLError
 from urllib.parse import quote
 
 import httpx2
-from pagerduty import RestApiV2Client
 from pagerduty.errors import Error as PagerDutyError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from router.links import safe_url
+from router.notifiers.pagerduty import IncidentsClient
 from router.settings import RouterSettings
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def pagerduty_incident_url(settings: RouterSettings, dedup_key: str) -> str | No
 def _ask_pagerduty(settings: RouterSettings, dedup_key: str) -> str | None:
     if settings.pagerduty_api_token is None:
         return None
-    client = RestApiV2Client(
+    client = IncidentsClient(
         settings.pagerduty_api_token.get_secret_value(),
         base_url=settings.pagerduty_api_url.rstrip("/"),
     )

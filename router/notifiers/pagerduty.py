@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
-from pagerduty import EventsApiV2Client
+from pagerduty import EventsApiV2Client, RestApiV2Client
 from pagerduty.errors import Error as PagerDutyError
 from pagerduty.errors import HttpError
 
@@ -39,8 +39,11 @@ class RateLimited(Exception):
         self.response = response
 
 
-class EventsClient(EventsApiV2Client):
-    """The package's client, with 429 raised to us instead of slept on inside the call."""
+class LoopbackHttpAllowed:
+    """A base URL over HTTPS, as the package insists, except on loopback where the sandbox
+    listens (a mixin before the package's client class)."""
+
+    _url: str | None
 
     @property
     def url(self) -> str:
@@ -48,11 +51,18 @@ class EventsClient(EventsApiV2Client):
 
     @url.setter
     def url(self, new_base_url: str) -> None:
-        """HTTPS, as the package insists, except on loopback where the sandbox listens."""
         host = urlsplit(new_base_url).hostname or ""
         if not new_base_url.startswith("https://") and host not in LOOPBACK:
             raise ValueError(f"the PagerDuty URL must use https:// (got {new_base_url})")
         self._url = new_base_url
+
+
+class IncidentsClient(LoopbackHttpAllowed, RestApiV2Client):
+    """The package's REST API v2 client (router.landing_links asks it for incidents)."""
+
+
+class EventsClient(LoopbackHttpAllowed, EventsApiV2Client):
+    """The package's client, with 429 raised to us instead of slept on inside the call."""
 
     def postprocess(self, response: httpx2.Response) -> None:
         if response.status_code == 429:

@@ -9,10 +9,10 @@ import re
 import uuid
 
 import httpx
-from pagerduty import EventsApiV2Client
 from slack_sdk import WebClient
 
 from router.landing_links import pagerduty_incident_url, slack_permalink
+from router.notifiers.pagerduty import EventsClient
 from router.settings import RouterSettings
 from sandbox.client import SandboxClient
 from soundcheck.stack.parts.sandbox import SANDBOX_ROUTING_KEY
@@ -33,7 +33,7 @@ def test_slack_and_pagerduty_links_land_on_their_items_of_the_sandbox_page(
         token=router_settings.slack_token.get_secret_value(), base_url=router_settings.slack_url
     )
     posted = slack.chat_postMessage(channel="#alerts-critical", text=f"LinkTest {run}")
-    events = EventsApiV2Client(SANDBOX_ROUTING_KEY, base_url=router_settings.pagerduty_url)
+    events = EventsClient(SANDBOX_ROUTING_KEY, base_url=router_settings.pagerduty_url)
     dedup_key = events.trigger(f"[P0] FIRING LinkTest {run}", "test", dedup_key=f"link-{run}")
 
     message_url = slack_permalink(router_settings, str(posted["channel"]), str(posted["ts"]))
