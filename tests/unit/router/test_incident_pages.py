@@ -195,3 +195,6 @@ def test_every_page_has_the_one_navigation_bar_with_its_own_section_marked(
         assert [name for _, name in names] == ["Incidents", "Logs", "Dashboards", "Runbooks"], path
         here = re.findall(r'class="here">(\w+)<', bar)
         assert here == ([marked] if marked else []), path
+    # The base template's names never shadow a page's own (the confirmation's `here`).
+    confirmation = console.get(f"/incidents/{incident}/silence").text
+    assert f'href="/login?next=/incidents/{incident}/silence"' in confirmation
