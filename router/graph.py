@@ -58,7 +58,7 @@ def render_window(
         )
         return None
     title = alert.get("labels", {}).get("alertname", "alert")
-    return draw_series(title, expression, series, marks)
+    return draw_series(title, expression, series, marks, (start, end))
 
 
 def draw_series(
@@ -66,6 +66,7 @@ def draw_series(
     expression: str,
     series: list[dict[str, Any]],
     marks: tuple[tuple[float, str], ...] = (),
+    window: tuple[float, float] | None = None,
 ) -> bytes:
     import matplotlib
 
@@ -82,7 +83,9 @@ def draw_series(
             metric = item.get("metric", {})
             shown = sorted((k, v) for k, v in metric.items() if k != "__name__")
             name = ",".join(f"{k}={v}" for k, v in shown)[:60] or "value"
-            axes.plot(times, values, label=name, linewidth=1.2)
+            # An alert that fired for seconds is one or two points: dots, or nothing shows.
+            dots = "o" if len(points) < 5 else None
+            axes.plot(times, values, label=name, linewidth=1.2, marker=dots, markersize=4)
         for moment, label in marks:
             when: Any = datetime.fromtimestamp(moment)
             axes.axvline(when, color="#b42318", linestyle="--")
@@ -98,7 +101,11 @@ def draw_series(
         if not series:
             axes.text(0.5, 0.5, "no data in this window", ha="center", transform=axes.transAxes)
         axes.set_title(f"{title}: {expression}"[:100], fontsize=9)
-        axes.xaxis.set_major_formatter(DateFormatter("%H:%M"))  # type: ignore[no-untyped-call]
+        if window is not None:  # the whole window, not only where the expression had values
+            axes.set_xlim(datetime.fromtimestamp(window[0]), datetime.fromtimestamp(window[1]))  # type: ignore[arg-type]
+        short = window is not None and window[1] - window[0] < 20 * 60
+        ticks = DateFormatter("%H:%M:%S" if short else "%H:%M")  # type: ignore[no-untyped-call]
+        axes.xaxis.set_major_formatter(ticks)
         axes.grid(alpha=0.3)
         if series:
             axes.legend(fontsize=7, loc="upper left")
