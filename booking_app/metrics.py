@@ -45,6 +45,12 @@ QUEUE_ACTIVE_TOKENS = Gauge(
     "Queue tokens in state ACTIVE (as last counted by any process).",
     multiprocess_mode="livemostrecent",
 )
+QUEUE_ACTIVATION_LAST_RUN = Gauge(
+    "queue_activation_last_run_timestamp_seconds",
+    "Unix time of the last activation run that committed (the worker's timer every 10 s, a "
+    "payment or an expiry), whether or not it activated anyone; 0 before the first.",
+    multiprocess_mode="max",  # the newest run of any process, a stopped worker's included
+)
 QUEUE_TOKENS_ACTIVATED = Counter(
     "queue_tokens_activated_total",
     "Tokens moved from WAITING to ACTIVE, by trigger (timer, payment, expiry).",
@@ -184,6 +190,10 @@ def queue_waiting_tokens(count: int) -> None:
 
 def queue_active_tokens(count: int) -> None:
     _set(QUEUE_ACTIVE_TOKENS, float(count))
+
+
+def queue_activation_ran(at: float) -> None:
+    _set(QUEUE_ACTIVATION_LAST_RUN, at)
 
 
 def tokens_activated(count: int, trigger: str) -> None:

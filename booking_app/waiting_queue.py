@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -166,6 +167,7 @@ def activate_tokens(
 
 def _count_activation(done: Activation, trigger: str) -> None:
     """Metrics and the log line of an activation, after its commit."""
+    metrics.queue_activation_ran(time.time())
     metrics.queue_waiting_tokens(done.waiting)
     metrics.queue_active_tokens(done.active)
     for status, count in done.expired.items():

@@ -36,6 +36,7 @@ EXPECTED_PRIORITIES = {
     "ElasticsearchDown": "P1",
     "OutboxBacklogGrowing": "P1",
     "QueueActivationStalled": "P1",
+    "QueueActivationLate": "P1",
     "DegradedModeActive": "P1",
     "CircuitBreakerOpen": "P1",
     "RedisMasterFailover": "P1",
