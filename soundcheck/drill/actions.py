@@ -11,13 +11,14 @@ import importlib
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
 
 from sandbox.client import SandboxClient
 from soundcheck.drill.definition import Activity, DrillError
+from soundcheck.drill.log_loss import LogMarkers
 from soundcheck.stack.stack import Stack
 
 
@@ -28,6 +29,10 @@ class DrillContext:
     # Where the background traffic goes when a `setup` activity started a service of its own
     # (the redis-failover drill's booking instance on the Sentinel group); None: the stack's.
     traffic_target: str | None = None
+    markers: LogMarkers = field(init=False)  # the run's marked requests (log_loss.py)
+
+    def __post_init__(self) -> None:
+        self.markers = LogMarkers(self.stack.settings)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from soundcheck.drill import guard
 from soundcheck.drill import journal as journals
 from soundcheck.drill.actions import DrillContext, Finding, run_activity
 from soundcheck.drill.definition import Activity, Drill, DrillError
+from soundcheck.drill.log_loss import acknowledged_lines_check
 from soundcheck.drill.loss import loss_figures
 from soundcheck.drill.measure import traffic_figures
 from soundcheck.drill.observe import Observer
@@ -180,6 +181,7 @@ class DrillRun:
                 self.stack.settings, self.drill.traffic, self.folder, self.context.traffic_target
             )
             self.traffic.start()
+            self.context.markers.start()
             self.say(
                 f"{self.drill.traffic.scenario} at {self.drill.traffic.rate:g} arrivals/s; "
                 f"the fault comes {BASELINE_SECONDS:g} s after the arrivals begin"
@@ -327,6 +329,7 @@ class DrillRun:
     def finish(self, owes_repair: bool) -> None:
         j = self.journal
         self.phase("checks")
+        self.context.markers.stop()
         if self.traffic is not None:
             try:
                 self.client = self.traffic.stop()
@@ -374,6 +377,10 @@ class DrillRun:
         if self.client is not None:
             j["traffic"] = traffic_figures(self.client, fault)
         j["loss"] = loss_figures(self.client, j["timeline"]["pages"], self.drill.expect.alerts)
+        if self.context.markers.answered:
+            lines = acknowledged_lines_check(self.context.markers, j["run"])
+            j["loss"]["log_lines"] = lines["measured"]
+            j["probe_checks"].append(lines)
         j["collateral"] = journals.collateral(self.drill, j["timeline"]["alerts"])
         ends = [window["repair_finished"]]
         if j["traffic"] is not None:

@@ -69,10 +69,10 @@ def new_journal(drill: Drill, settings_name: str, command: str) -> dict[str, Any
         "repair": {"ok": False, "error": None, "attempts": 0},
         "timeline": {"alerts": {}, "pages": [], "slack_posts": 0, "observer_errors": []},
         "traffic": None,
-        "loss": {"seats_sold_twice": None, "outbox": None, "pages": {}},
+        "loss": {"seats_sold_twice": None, "outbox": None, "pages": {}, "log_lines": None},
         "recovery": {"healthy": False, "unhealthy": None, "recovered_at": None},
         "collateral": {"fired": [], "paged": [], "paged_unexpected": [], "expected": []},
-        "probe_checks": [],  # checks measured by the drill's own probes (a Finding)
+        "probe_checks": [],  # checks measured by the drill's probes (a Finding) and log_loss.py
         "checks": [],
         "score": None,
         "verdict": "Awaited",
