@@ -18,14 +18,12 @@ from soundcheck import REPO_ROOT
 from soundcheck.drill import guard
 from soundcheck.drill import journal as journals
 from soundcheck.drill.actions import DrillContext, Finding, run_activity
+from soundcheck.drill.aftermath import measure
 from soundcheck.drill.definition import Activity, Drill, DrillError
-from soundcheck.drill.log_loss import acknowledged_lines_check
-from soundcheck.drill.loss import loss_figures
-from soundcheck.drill.measure import traffic_figures
 from soundcheck.drill.observe import Observer
 from soundcheck.drill.polling import wait_for
 from soundcheck.drill.report import write_report
-from soundcheck.drill.steady import await_steady_state, problems
+from soundcheck.drill.steady import await_steady_state
 from soundcheck.drill.traffic import BackgroundTraffic
 from soundcheck.drill.verdicts import judge, score, verdict
 from soundcheck.stack.part import State
@@ -363,36 +361,7 @@ class DrillRun:
         write_report(j, self.folder)
 
     def measure(self) -> None:
-        j = self.journal
-        window = j["window"]
-        fault = (window["fault_started"], window["repair_finished"] or time.time())
-        try:
-            left = problems(self.stack, self.sandbox, ())
-        except Exception as error:
-            left = [str(error)]
-        unhealthy = [p for p in left if "firing" not in p and "active" not in p]
-        j["recovery"]["healthy"] = not unhealthy
-        j["recovery"]["unhealthy"] = "; ".join(unhealthy) or None
-        j["steady_states"]["after"] = {"met": not left, "problems": left, "at": time.time()}
-        if self.client is not None:
-            j["traffic"] = traffic_figures(self.client, fault)
-        j["loss"] = loss_figures(self.client, j["timeline"]["pages"], self.drill.expect.alerts)
-        if self.context.markers.answered:
-            lines = acknowledged_lines_check(self.context.markers, j["run"])
-            j["loss"]["log_lines"] = lines["measured"]
-            j["probe_checks"].append(lines)
-        j["collateral"] = journals.collateral(self.drill, j["timeline"]["alerts"])
-        ends = [window["repair_finished"]]
-        if j["traffic"] is not None:
-            ends.append(j["traffic"]["good_again_at"])
-        for name in self.drill.expect.alerts:
-            entry = j["timeline"]["alerts"].get(name, {})
-            if entry.get("pending") and not entry.get("resolved"):
-                ends = []
-                break
-            ends += [entry.get("resolved"), entry.get("page_resolved")]
-        found = [e for e in ends if e is not None]
-        j["recovery"]["recovered_at"] = max(found) if found and j["recovery"]["healthy"] else None
+        measure(self.journal, self.drill, self.client, self.context)
 
 
 def run_drill(
