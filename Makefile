@@ -21,7 +21,7 @@ demo: setup
 # lines are prefixed [drills]. Fails if either fails; the drills' stack is stopped at the end.
 test: setup lint
 	@set -o pipefail; \
-	( $(DRILLS_STACK) $(VENV)/pytest tests/drills -m "not slow_drill" --durations=0 2>&1 | sed -u 's/^/[drills] /' ) & \
+	( $(DRILLS_STACK) $(VENV)/pytest tests/drills --durations=0 2>&1 | sed -u 's/^/[drills] /' ) & \
 	drills=$$!; \
 	$(VENV)/pytest tests --ignore=tests/drills; main=$$?; \
 	wait $$drills; drill_tests=$$?; \

@@ -12,7 +12,9 @@ from soundcheck.drill.definition import load_drill
 from soundcheck.drill.engine import DrillOptions, run_drill
 from soundcheck.drill.log_loss import CHECK_NAME
 from soundcheck.stack.part import State
+from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.stack import Stack
+from tests.support.polling import eventually
 
 SETTLE_SECONDS = 300.0  # the previous drill's collateral alerts resolving on a loaded machine
 # The drill tests run one after another like a game day: error-budget alerts their own faults
@@ -80,5 +82,24 @@ def assert_drill_held_its_promise(
         assert found[name] in allowed, (name, journal["loss"], said)
     assert_log_lines_found(journal)
     assert journal["traffic"]["requests"] > 0
-    assert all(s.state is State.RUNNING for s in stack.status())
+    # Asked again for a while, as the drill's own check does: one 1 s probe timeout of a part
+    # restarted on a loaded machine is not a sick part.
+    eventually(
+        lambda: all(s.state is State.RUNNING for s in stack.status()), 60, "every part running"
+    )
     assert (Path(journal["folder"]) / "report.html").exists()
+
+
+def mariadb_count(stack: Stack, sql: str, argument: str) -> int:
+    settings = stack.settings
+    with app_connection(settings, settings.mariadb_database) as conn, conn.cursor() as cursor:
+        cursor.execute(sql, (argument,))
+        row: Any = cursor.fetchone()
+    return int(row[0])
+
+
+def probe_passed(journal: dict[str, Any], name: str) -> Any:
+    """The measurement of the drill's own probe check `name`, which must have passed."""
+    (found,) = [c for c in journal["probe_checks"] if c["name"] == name]
+    assert found["verdict"] == "Pass", found
+    return found["measured"]
