@@ -22,7 +22,7 @@ from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
 from tests.support.browser import save_screenshot
 from tests.support.harness import AlertmanagerProcess, RouterProcess
-from tests.support.incident_console import log_in, slack_incident_link
+from tests.support.incident_console import log_in, slack_incident_links
 from tests.support.polling import eventually
 from tests.support.router_alerts import am_alert, post_webhook, webhook_body
 
@@ -117,7 +117,7 @@ def test_the_slack_link_opens_the_incident_page_whose_actions_silence_and_acknow
     )
     alertmanager.post_alerts([alert])
     link = eventually(
-        lambda: slack_incident_link(sandbox, "IncidentPageTest"),
+        lambda: next(iter(slack_incident_links(sandbox, "IncidentPageTest")), None),
         60,
         "the Slack message's incident button",
     )

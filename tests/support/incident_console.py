@@ -19,12 +19,18 @@ def log_in(page: Page) -> None:
     page.click("button[type=submit]")
 
 
-def slack_incident_link(sandbox: SandboxClient, alertname: str) -> str | None:
-    """The "Open incident" button's URL of the newest Slack message about `alertname` in
-    #alerts-critical, as the on-call engineer would click it."""
-    for message in reversed(sandbox.slack_messages("#alerts-critical", mentioning=alertname)):
+def slack_incident_links(sandbox: SandboxClient, alertname: str) -> list[str]:
+    """The "Open incident" buttons' URLs of the Slack messages about `alertname` in
+    #alerts-critical, newest first, as the on-call engineer would click them. A message's text
+    names its alert (`FIRING P0 Name: summary`); a re-fire updates the first message of its
+    alert, so its button leads to the newest incident."""
+    links = []
+    for message in reversed(sandbox.slack_messages("#alerts-critical")):
+        words = str(message.get("text", "")).split()
+        if len(words) < 3 or words[2].rstrip(":") != alertname:
+            continue
         for block in message.get("blocks", []):
             for element in block.get("elements", []):
                 if element.get("action_id") == "open_incident":
-                    return str(element["url"])
-    return None
+                    links.append(str(element["url"]))
+    return links
