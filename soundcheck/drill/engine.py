@@ -114,6 +114,7 @@ class DrillRun:
                     self.say,
                     self.options.only_expected_alerts,
                     self.options.budget_alerts_since,
+                    self.stop.is_set,
                 )
                 j["steady_states"]["before"] = {"met": True, "at": time.time()}
                 owes_repair = bool(self.drill.setup)  # the rollbacks undo what setup starts
@@ -141,7 +142,8 @@ class DrillRun:
         return hold + self.drill.expect.recover_within + WATCHDOG_SPARE_SECONDS
 
     def fail(self, message: str, injected: bool) -> None:
-        self.journal["status"] = "failed" if injected else "aborted"
+        stopped = self.stop.reason in ("interrupted", "terminated")
+        self.journal["status"] = "failed" if injected else ("interrupted" if stopped else "aborted")
         self.journal["failed_step"] = {"phase": self.journal["phase"], "error": message}
         self.say(f"[red]{message}[/]")
 

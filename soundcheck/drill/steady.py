@@ -111,8 +111,10 @@ def await_steady_state(
     say: Callable[[str], None],
     only_expected: bool = False,
     budget_since: float | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Return once the stack is steady; raise DrillError with the reasons after `within` s."""
+    """Return once the stack is steady; raise DrillError with the reasons after `within` s, or
+    at once when `stop()` says so (Ctrl-C or SIGTERM while waiting)."""
     last: list[str] = []
     said_at = 0.0
 
@@ -127,7 +129,9 @@ def await_steady_state(
             said_at = time.monotonic()
         return not last
 
-    if not wait_for(steady, within, every=2.0):
+    if not wait_for(steady, within, every=2.0, stop=stop):
+        if stop():
+            raise DrillError("Stopped while waiting for the steady state: nothing was injected.")
         raise DrillError(
             "The stack is not in its steady state, so the drill did not start: "
             + "; ".join(last)
