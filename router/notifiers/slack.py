@@ -31,6 +31,8 @@ RETRYABLE_ERRORS = {
     "service_unavailable",
     "request_timeout",
 }
+# A reply to (or an update of) an alert's first post finds it gone: deleted in Slack.
+MESSAGE_GONE = {"thread_not_found", "message_not_found"}
 # Plain URL buttons: Acknowledge and Silence open the incident page's confirmation (a link
 # preview never acts), so no Slack interactivity endpoint is needed.
 BUTTONS = (
@@ -137,22 +139,17 @@ class SlackNotifier:
     def _fire(self, job: Job) -> Outcome:
         state = status_word(job)
         if job.ref:  # the alert fired before: reply in its thread, show it firing again
-            channel, ts = job.ref["channel"], job.ref["ts"]
-            if not (job.interrupted and self._replied_already(job, channel, ts)):
-                self.client.chat_postMessage(
-                    channel=channel,
-                    thread_ts=ts,
-                    text=fallback_text(job, "FIRING AGAIN"),
-                    blocks=blocks_for(job, state),
-                    metadata=self._metadata(job),
+            try:
+                return self._fire_again(job, job.ref, state)
+            except SlackApiError as error:
+                if error.response.get("error") not in MESSAGE_GONE:
+                    raise
+                # Someone deleted the first post (or its channel's history is gone): a reply
+                # would be lost, so the alert gets a new post of its own.
+                log.warning(
+                    "the alert's first Slack post is gone; posting a new one",
+                    extra={"event": "slack.thread_gone", "error.message": str(error)},
                 )
-            self.client.chat_update(
-                channel=channel,
-                ts=ts,
-                text=fallback_text(job, state),
-                blocks=blocks_for(job, state),
-            )
-            return Delivered(job.ref, note="replied in thread")
         found = self._find_interrupted_post(job) if job.interrupted else None
         if found:
             return Delivered(found, note="found the post of an interrupted attempt")
@@ -166,6 +163,24 @@ class SlackNotifier:
         ref = {"channel": response["channel"], "ts": response["ts"]}
         self._upload_graph(job, ref)
         return Delivered(ref)
+
+    def _fire_again(self, job: Job, ref: dict[str, Any], state: str) -> Outcome:
+        channel, ts = ref["channel"], ref["ts"]
+        if not (job.interrupted and self._replied_already(job, channel, ts)):
+            self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=ts,
+                text=fallback_text(job, "FIRING AGAIN"),
+                blocks=blocks_for(job, state),
+                metadata=self._metadata(job),
+            )
+        self.client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=fallback_text(job, state),
+            blocks=blocks_for(job, state),
+        )
+        return Delivered(ref, note="replied in thread")
 
     def _resolve(self, job: Job) -> Outcome:
         if not job.ref:

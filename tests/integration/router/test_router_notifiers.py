@@ -89,6 +89,25 @@ def test_slack_fire_refire_resolve(sandbox: SandboxClient, router_settings: Rout
     assert any(r.get("text", "").startswith("FIRING AGAIN") for r in replies)
 
 
+def test_slack_refire_whose_first_post_is_gone_posts_anew(
+    sandbox: SandboxClient, router_settings: RouterSettings
+) -> None:
+    notifier = SlackNotifier(router_settings, graph=lambda alert: None)
+    route = {"channel": "#alerts-low"}
+    first = notifier.deliver(job(fingerprint="gone", route=route, note="first"))
+    assert isinstance(first, Delivered)
+    assert first.ref
+    deleted = {**first.ref, "ts": "1000000000.000001"}  # a post deleted in Slack since
+    again = notifier.deliver(
+        job(fingerprint="gone", route=route, ref=deleted, starts="2026-11-24T10:00:00Z")
+    )
+    assert isinstance(again, Delivered), again
+    assert again.ref
+    assert again.ref["ts"] not in (deleted["ts"], first.ref["ts"])
+    messages = sandbox.slack_messages("alerts-low", ALERTNAME)
+    assert [m["ts"] for m in messages if m["ts"] == again.ref["ts"]], "a new top-level post"
+
+
 def test_slack_interrupted_post_is_found_not_reposted(
     sandbox: SandboxClient, router_settings: RouterSettings
 ) -> None:
