@@ -25,7 +25,8 @@ from soundcheck.settings import StackSettings
 from soundcheck.stack.part import State
 from soundcheck.stack.stack import Stack
 
-# Alertmanager's group_interval for P1 (1 m) plus a scrape: a group flushed since its resolve.
+# Comfortably longer than any paging route's group_interval (P1: 10 s) plus a scrape and an
+# evaluation: the group's resolve has been flushed.
 GROUP_FLUSH_SECONDS = 65.0
 
 
