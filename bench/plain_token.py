@@ -23,8 +23,8 @@ from sqlalchemy import Engine
 from booking_app import schema
 from booking_app.db import make_engine, utcnow
 from booking_app.queue_statements import QueueLimits, issue, position
-from booking_app.runtime_tuning import keep_startup_objects_out_of_collections
 from booking_app.settings import BookingSettings, GunicornSettings
+from instrumentation.collector import keep_startup_objects_out_of_collections
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.booking import database_url, fresh_database

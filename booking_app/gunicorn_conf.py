@@ -14,8 +14,8 @@ import subprocess
 import sys
 from typing import Any
 
-from booking_app.runtime_tuning import keep_startup_objects_out_of_collections
 from booking_app.settings import GunicornSettings
+from instrumentation.collector import keep_startup_objects_out_of_collections
 
 # Multiprocess metrics: wipe at master start, forget a dead worker's live gauges.
 from instrumentation.gunicorn_hooks import child_exit, on_starting
