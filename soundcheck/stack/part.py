@@ -84,6 +84,10 @@ class Part(ABC):
     needs_java = False
     # Parts started in the same `up` that must pass their health check before this one starts.
     starts_after: tuple[str, ...] = ()
+    # Starts once every other part started in the same `up` has passed its health check (or
+    # failed): for the part that judges the others' health, which must not judge them while
+    # they are still starting.
+    starts_last = False
 
     def __init__(self, settings: StackSettings) -> None:
         self.settings = settings

@@ -136,7 +136,10 @@ class Stack:
         def bring_up(part: Part, start: bool) -> None:
             try:
                 if start:
-                    for name in part.starts_after:
+                    after = part.starts_after
+                    if part.starts_last:
+                        after = tuple(n for n in ready if not self.parts[n].starts_last)
+                    for name in after:
                         if name in ready:  # a failed one is reported by its own thread
                             phases[part.name] = Phase(f"waiting for {name}")
                             ready[name].wait()

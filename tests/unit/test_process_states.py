@@ -109,3 +109,44 @@ def test_stopping_an_empty_list_of_parts_stops_nothing(stack: Stack) -> None:
     stack.stop([])  # e.g. a fixture that started nothing itself: the running part stays up
     assert state(stack) is State.RUNNING
     stack.stop(["web"])
+
+
+class SlowStarter(WebServer):
+    """Listens only after a second of start-up work (gunicorn importing the app, say)."""
+
+    name = "slow"
+
+    def command(self) -> list[str]:
+        serve = f"import time; time.sleep(1); from http.server import test; test(port={self.port})"
+        return [sys.executable, "-c", serve]
+
+
+class Judge(WebServer):
+    """Stands in for Prometheus: records whether the slow part answered when it was started."""
+
+    name = "judge"
+    starts_last = True
+    judge_port = 0
+    saw_slow_up: bool | None = None
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "http.server", str(self.judge_port), "--bind", "127.0.0.1"]
+
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self.judge_port}"
+
+    def start(self) -> None:
+        Judge.saw_slow_up = port_is_open("127.0.0.1", SlowStarter.port)
+        super().start()
+
+
+def test_a_part_that_starts_last_waits_for_every_other_part_to_answer(tmp_path: Path) -> None:
+    SlowStarter.port, Judge.judge_port = free_port(), free_port()
+    Judge.saw_slow_up = None
+    stack = Stack(StackSettings(home=tmp_path), [Judge, SlowStarter])  # the judge listed first
+    try:
+        statuses = stack.up()
+        assert {s.state for s in statuses} == {State.RUNNING}
+        assert Judge.saw_slow_up is True, "the judge started before the slow part answered"
+    finally:
+        stack.stop()

@@ -56,6 +56,10 @@ def http_probe(url: str, version_path: str, pick_version: Callable[[Any], object
 
 class Prometheus(Part):
     name = "prometheus"
+    # Started beside the others, it paged BookingServiceDown (a 10 s `for`) on every fresh
+    # `soundcheck up` where gunicorn took longer than that to listen: a P0 for a service still
+    # starting. Alertmanager may start before it: nothing reaches Alertmanager without it.
+    starts_last = True
 
     def port_settings(self) -> dict[str, int]:
         return {"prometheus_port": self.settings.prometheus_port}

@@ -28,6 +28,7 @@ from tests.support.booking_instances import (
     start_instance,
     stop_instance,
 )
+from tests.support.config_reload import prepare_and_reload
 from tests.support.polling import eventually
 
 RESET_SECONDS = 20.0
@@ -79,8 +80,7 @@ class PrometheusView:
 def prometheus(stack: Stack, recovering: BookingInstance) -> Iterator[PrometheusView]:
     part = stack.part("prometheus")
     assert isinstance(part, Prometheus)
-    part.prepare()  # a stack started before file_sd was in the template learns it now
-    assert httpx.post(f"{part.address()}/-/reload", timeout=30).status_code == 200
+    prepare_and_reload(part)  # a stack started before file_sd was in the template learns it now
     view = PrometheusView(part, recovering)
     view.target_file.write_text(json.dumps([{"targets": [view.target]}]))
     try:

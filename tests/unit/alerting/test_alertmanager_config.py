@@ -162,3 +162,11 @@ def matches(labels: dict[str, str], matcher: str) -> bool:
         return actual != value
     found = re.fullmatch(value, actual) is not None
     return found if operator == "=~" else not found
+
+
+def test_paging_routes_repeat_within_two_minutes(config_file: Path) -> None:
+    """Alertmanager counts an alert whose resolve never went out as still notified, so its next
+    episode waits for repeat_interval; the router turns repeats of a stored episode into nothing."""
+    routes = {r["receiver"]: r for r in yaml.safe_load(config_file.read_text())["route"]["routes"]}
+    for name in ("router-p0", "router-p1"):
+        assert duration_seconds(routes[name]["repeat_interval"]) <= 120, name
