@@ -51,6 +51,13 @@ QUEUE_ACTIVATION_LAST_RUN = Gauge(
     "payment or an expiry), whether or not it activated anyone; 0 before the first.",
     multiprocess_mode="max",  # the newest run of any process, a stopped worker's included
 )
+QUEUE_WORKER_HEARTBEAT = Gauge(
+    "queue_worker_heartbeat_timestamp_seconds",
+    "Unix time the background worker's activation loop last finished a pass (it asks MariaDB "
+    "for the next expiry at least every second): its age is how long the worker has been "
+    "stopped, hung or unable to reach MariaDB.",
+    multiprocess_mode="max",  # a stopped or killed worker's value stays, and ages
+)
 QUEUE_TOKENS_ACTIVATED = Counter(
     "queue_tokens_activated_total",
     "Tokens moved from WAITING to ACTIVE, by trigger (timer, payment, expiry).",
@@ -195,6 +202,10 @@ def queue_active_tokens(count: int) -> None:
 
 def queue_activation_ran(at: float) -> None:
     _set(QUEUE_ACTIVATION_LAST_RUN, at)
+
+
+def queue_worker_alive(at: float) -> None:
+    _set(QUEUE_WORKER_HEARTBEAT, at)
 
 
 def tokens_activated(count: int, trigger: str) -> None:

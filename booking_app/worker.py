@@ -16,7 +16,7 @@ from types import FrameType
 
 from confluent_kafka import KafkaException
 
-from booking_app import reservations, waiting_queue
+from booking_app import metrics, reservations, waiting_queue
 from booking_app.cache import seats_key
 from booking_app.consumers import CONSUMERS, EventConsumer, ensure_topics
 from booking_app.relay import OutboxRelay
@@ -57,6 +57,7 @@ def activation_loop(svc: Services, stop: threading.Event) -> None:
             elif until_expiry is not None and until_expiry <= 0:
                 waiting_queue.activate_tokens(svc, trigger="token_expired")
                 until_expiry = waiting_queue.seconds_until_next_expiry(svc)
+            metrics.queue_worker_alive(time.time())
         except Exception:
             log.exception("queue activation failed", extra={"event": "queue.activation.failed"})
             until_expiry = None
