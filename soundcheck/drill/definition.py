@@ -42,6 +42,10 @@ class Expect:
     page_within: float = DEFAULT_DETECT_SECONDS
     recover_within: float = DEFAULT_RECOVER_SECONDS
     degraded_mode: bool = False  # bookings keep succeeding while the fault lasts
+    # "page": detection is the page at PagerDuty. "firing": the fault is the paging path itself
+    # (PagerDuty down), so detection is the alert firing at Alertmanager, and the page is judged
+    # on its own against page_within.
+    detect_by: str = "page"
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,13 @@ def activity(raw: dict[str, Any], where: str) -> Activity:
     )
 
 
+def detect_by(expect: dict[str, Any], where: str) -> str:
+    how = str(expect.get("detect_by", "page"))
+    if how not in ("page", "firing"):
+        raise DrillError(f"{where}: expect.detect_by is {how!r}; it is page or firing.")
+    return how
+
+
 def parse(raw: dict[str, Any], source: Path) -> Drill:
     where = source.name
     try:
@@ -123,6 +134,7 @@ def parse(raw: dict[str, Any], source: Path) -> Drill:
                 ),
                 recover_within=float(expect.get("recover_within", DEFAULT_RECOVER_SECONDS)),
                 degraded_mode=bool(expect.get("degraded_mode", False)),
+                detect_by=detect_by(expect, where),
             ),
             traffic=Traffic(
                 scenario=str(traffic.get("scenario", "reservation-stress")),

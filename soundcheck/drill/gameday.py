@@ -77,7 +77,7 @@ def measured_plan_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "met": bool(availability) and min(availability) >= 99.9,
         },
         {
-            "metric": "time to detect (fault → page)",
+            "metric": "time to detect (fault → page; → alert firing where PagerDuty is the fault)",
             "before": "5 to 10 min",
             "target": "30 s",
             "measured": seconds(pages),

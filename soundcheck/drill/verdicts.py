@@ -31,6 +31,32 @@ def since(later: float | None, earlier: float) -> float | None:
     return None if later is None else round(later - earlier, 1)
 
 
+def detection_checks(
+    drill: Drill, first: dict[str, Any], paged_after: float | None, fault_at: float
+) -> list[dict[str, Any]]:
+    """Fault → page within the plan's 30 s; where the paging path is the fault (detect_by
+    firing), fault → the alert firing at Alertmanager, and the page later, within page_within."""
+    expect, name = drill.expect, drill.expect.alerts[0]
+    target = f"≤ {expect.detect_within:g} s (goal ≤ 20 s)"
+    if expect.detect_by == "page":
+        ok = paged_after is not None and paged_after <= expect.detect_within
+        return [check(f"detect: {name} paged", "OnChaos", 10, ok, paged_after, target)]
+    fired_after = since(first.get("alertmanager"), fault_at)
+    fired = fired_after is not None and fired_after <= expect.detect_within
+    paged = paged_after is not None and paged_after <= expect.page_within
+    return [
+        check(f"detect: {name} firing", "OnChaos", 10, fired, fired_after, target),
+        check(
+            f"{name} paged once the paging path is back",
+            "OnChaos",
+            5,
+            paged,
+            paged_after,
+            f"≤ {expect.page_within:g} s after the fault",
+        ),
+    ]
+
+
 def judge(drill: Drill, journal: dict[str, Any]) -> list[dict[str, Any]]:
     window = journal["window"]
     alerts = journal["timeline"]["alerts"]
@@ -59,16 +85,7 @@ def judge(drill: Drill, journal: dict[str, Any]) -> list[dict[str, Any]]:
         ),
     ]
     if expect.alerts:
-        checks.append(
-            check(
-                f"detect: {expect.alerts[0]} paged",
-                "OnChaos",
-                10,
-                paged_after is not None and paged_after <= expect.detect_within,
-                paged_after,
-                f"≤ {expect.detect_within:g} s (goal ≤ 20 s)",
-            )
-        )
+        checks += detection_checks(drill, first, paged_after, fault_at)
         resolved = all(
             alerts.get(a, {}).get("resolved") and alerts.get(a, {}).get("page_resolved")
             for a in expect.alerts

@@ -69,6 +69,9 @@ def test_pagerduty_outage_delivers_every_page_once_when_it_is_back(stack: Stack)
         "kill-router",
         "start-router",
     ]
+    found = verdicts(journal)
+    assert found["detect: AlertRouterDown firing"] == "Pass", said  # within the plan's 30 s
+    assert found["AlertRouterDown paged once the paging path is back"] == "Pass", said
     down = journal["timeline"]["alerts"]["AlertRouterDown"]
     outage_ended = journal["rollbacks"][0]["end"]
     assert down["paged"] >= outage_ended - 1, said  # PagerDuty really refused it until then

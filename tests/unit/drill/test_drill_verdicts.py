@@ -65,3 +65,29 @@ def test_a_probes_finding_is_judged_with_the_checks() -> None:
     )
     found = {c["name"]: c["verdict"] for c in judge(drill, journal)}
     assert found["stale data served ≤ cache TTL"] == "Fail"
+
+
+def test_where_the_paging_path_is_the_fault_detection_is_the_alert_firing() -> None:
+    """pagerduty-outage: PagerDuty refuses pages for 2 minutes, so the page cannot come within
+    30 s; detection is AlertRouterDown firing at Alertmanager, the page is judged on its own."""
+    drill = load_drill("pagerduty-outage")
+    journal = new_journal(drill, "short", "test")
+    journal["window"].update(fault_started=100.0, repair_started=220.0)
+    journal["timeline"]["alerts"]["AlertRouterDown"] = {"alertmanager": 122.0, "paged": 245.0}
+    found = {c["name"]: (c["verdict"], c["measured"]) for c in judge(drill, journal)}
+    assert found["detect: AlertRouterDown firing"] == (PASS, 22.0)
+    assert found["AlertRouterDown paged once the paging path is back"] == (PASS, 145.0)
+    assert "detect: AlertRouterDown paged" not in found
+    journal["timeline"]["alerts"]["AlertRouterDown"] = {"alertmanager": 140.0, "paged": None}
+    found = {c["name"]: c["verdict"] for c in judge(drill, journal)}
+    assert found["detect: AlertRouterDown firing"] == FAIL
+    assert found["AlertRouterDown paged once the paging path is back"] == FAIL
+
+
+def test_elsewhere_detection_is_the_page() -> None:
+    drill = load_drill("redis-down")
+    journal = new_journal(drill, "short", "test")
+    journal["window"].update(fault_started=100.0, repair_started=160.0)
+    journal["timeline"]["alerts"]["RedisDown"] = {"alertmanager": 112.0, "paged": 131.0}
+    found = {c["name"]: (c["verdict"], c["measured"]) for c in judge(drill, journal)}
+    assert found["detect: RedisDown paged"] == (FAIL, 31.0)
