@@ -25,6 +25,7 @@ from loadtest.scenario import Scenario
 from loadtest.scenarios import scenario as find_scenario
 from loadtest.stages import scaled
 from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.booking import expire_queue_tokens
 
 
 def open_plan(
@@ -68,8 +69,8 @@ def capacity_run(options: RunOptions, settings: StackSettings) -> dict[str, Any]
     plan = open_plan(scenario, options, settings, fixtures, run_id)
     sla = plan["sla"]
     folder = run_folder(options.results, scenario, "-capacity")
-    client, samples = generate_and_sample(plan, folder, settings, fixtures)
-    fixtures.release_tokens(run_id)
+    client, samples = generate_and_sample(plan, folder, settings)
+    expire_queue_tokens(settings, run_id)
     server = server_measurements(settings, client)
     server["cpu"] = samples.as_dict()
     server["saturation"] = verdict(

@@ -1,5 +1,6 @@
 """A load run's data in the stack's MariaDB: a schedule of its own before, the checks after (one
-winner per seat, exact points, every event delivered), and its queue tokens released at the end.
+winner per seat, exact points, every event delivered). Its queue tokens are released at the end
+by `expire_queue_tokens` (soundcheck/stack/parts/booking.py), which drills and tests share.
 
 Asked of MariaDB itself, not of the service: these are the facts a load test must not take on
 the service's word.
@@ -142,16 +143,3 @@ class MariaDbFixtures:
             "mismatched": len(wrong),
             "mismatched_users": wrong[:20],
         }
-
-    def release_tokens(self, user_prefix: str) -> int:
-        """Expire the run's own queue tokens, so its users do not hold the queue's ACTIVE places
-        (BOOKING_MAX_ACTIVE_TOKENS) for a token's TTL after the run; the service's activation
-        timer lets the next waiting users in."""
-        with self._connect() as conn, conn.cursor() as cursor:
-            return int(
-                cursor.execute(
-                    "UPDATE queue_tokens SET status = 'EXPIRED', expires_at = UTC_TIMESTAMP(6) "
-                    "WHERE user_id LIKE %s AND status IN ('WAITING', 'ACTIVE')",
-                    (f"{user_prefix}%",),
-                )
-            )

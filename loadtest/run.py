@@ -30,6 +30,7 @@ from loadtest.thresholds import chosen, describe_failure
 from soundcheck import REPO_ROOT
 from soundcheck.settings import StackSettings
 from soundcheck.stack.part import State
+from soundcheck.stack.parts.booking import expire_queue_tokens
 from soundcheck.stack.stack import Stack
 
 SCHEMA = "soundcheck.load.summary/1"
@@ -149,9 +150,9 @@ def load_run(options: RunOptions, settings: StackSettings) -> dict[str, Any]:
         worker_wait_seconds=options.worker_wait_seconds,
     )
     folder = run_folder(options.results, scenario)
-    client, samples = generate_and_sample(plan, folder, settings, fixtures)
+    client, samples = generate_and_sample(plan, folder, settings)
     checks = scenario.check(fixtures, plan["params"], client)
-    fixtures.release_tokens(run_id)
+    expire_queue_tokens(settings, run_id)
     server = server_measurements(settings, client)
     last_stage_from = client["started_at"] + total_seconds(stages[:-1])
     server["memory"] = memory_growth(samples, last_stage_from)
@@ -208,14 +209,14 @@ def judge_and_write(
 
 
 def generate_and_sample(
-    plan: dict[str, Any], folder: Path, settings: StackSettings, fixtures: MariaDbFixtures
+    plan: dict[str, Any], folder: Path, settings: StackSettings
 ) -> tuple[dict[str, Any], Samples]:
     sampler = ProcessSampler(stack_roots(settings))
     sampler.start()
     try:
         generate(plan, folder, sampler)
     except BaseException:
-        fixtures.release_tokens(plan["user_prefix"])
+        expire_queue_tokens(settings, plan["user_prefix"])
         raise
     finally:
         samples = sampler.stop()

@@ -22,6 +22,7 @@ from soundcheck.drill.actions import DrillContext, Finding
 from soundcheck.drill.definition import DrillError
 from soundcheck.drill.verdicts import check
 from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.booking import expire_queue_tokens
 from soundcheck.stack.parts.mariadb import app_connection
 
 USER_PREFIX = "drill-pool-crowd-"
@@ -114,17 +115,6 @@ def crowd_the_locked_rows(context: DrillContext, users: int = 100) -> str:
     return f"{users} users ask for a queue token at once, retrying while refused"
 
 
-def expire_crowd_tokens(settings: StackSettings) -> int:
-    with app_connection(settings, settings.mariadb_database) as conn, conn.cursor() as cursor:
-        return int(
-            cursor.execute(
-                "UPDATE queue_tokens SET status = 'EXPIRED' WHERE user_id LIKE %s "
-                "AND status IN ('WAITING', 'ACTIVE')",
-                (f"{USER_PREFIX}%",),
-            )
-        )
-
-
 def send_the_crowd_home(context: DrillContext) -> Finding:
     """Stop the crowd, wait for its last answers, expire its tokens; judge what it was told:
     each refusal a 503 with a sentence (plan FP#2: fail fast and say so, never hang)."""
@@ -140,7 +130,7 @@ def send_the_crowd_home(context: DrillContext) -> Finding:
             crowd.http.close()
         statuses += crowd.statuses
         sentences += crowd.sentences
-    expired = expire_crowd_tokens(context.stack.settings)
+    expired = expire_queue_tokens(context.stack.settings, USER_PREFIX)
     refused = statuses.get("503", 0)
     measured = {
         "answers": dict(statuses),

@@ -16,6 +16,7 @@ from soundcheck.drill.actions import DrillContext, Finding
 from soundcheck.drill.definition import DrillError
 from soundcheck.drill.verdicts import check
 from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.booking import expire_queue_tokens
 from soundcheck.stack.parts.mariadb import app_connection
 
 USER_PREFIX = "drill-queue-stall-"
@@ -77,14 +78,5 @@ def queue_stalled(context: DrillContext, watch_seconds: float = 15.0) -> Finding
 def release_drill_tokens(context: DrillContext) -> str:
     """Expire the drill's own tokens, WAITING and ACTIVE (idempotent); the worker, resumed,
     activates real users in their place at its next tick."""
-    settings = context.stack.settings
-    with (
-        app_connection(settings, settings.mariadb_database) as conn,
-        conn.cursor() as cursor,
-    ):
-        released = cursor.execute(
-            "UPDATE queue_tokens SET status = 'EXPIRED' WHERE user_id LIKE %s "
-            "AND status IN ('WAITING', 'ACTIVE')",
-            (f"{USER_PREFIX}%",),
-        )
+    released = expire_queue_tokens(context.stack.settings, USER_PREFIX)
     return f"{released} drill token(s) expired"

@@ -20,6 +20,7 @@ from loadtest.stages import Stage
 from soundcheck import REPO_ROOT
 from soundcheck.drill.definition import DrillError, Traffic
 from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.booking import expire_queue_tokens
 
 LONGEST_SECONDS = 3600.0  # the generator's own limit; the stop file ends it long before
 STOP_WAIT_SECONDS = 60.0
@@ -107,7 +108,7 @@ class BackgroundTraffic:
             )
         client: dict[str, Any] = json.loads(out.read_text())
         client["checks"] = self.scenario.check(self.fixtures, self.plan["params"], client)
-        self.fixtures.release_tokens(self.run_id)
+        expire_queue_tokens(self.settings, self.run_id)
         return client
 
     def kill(self) -> None:

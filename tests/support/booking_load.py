@@ -9,15 +9,16 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from soundcheck.settings import StackSettings
-from soundcheck.stack.parts.mariadb import app_connection
+from soundcheck.stack.parts.booking import expire_queue_tokens
 from tests.support.booking_instances import SEAT_PRICE
 
 SCHEDULE = "schedule_popular"
+CUSTOMER_PREFIX = "alerting-"  # every customer one_customer makes
 
 
 def one_customer(base_url: str, run: str, number: int) -> list[int]:
     """Queue token, concert reads, points, a reservation (or 409) and its payment."""
-    user = f"alerting-{run}-{number}"
+    user = f"{CUSTOMER_PREFIX}{run}-{number}"
     codes = []
     with httpx.Client(base_url=base_url, timeout=30) as client:
         token = client.post("/queue/token", json={"userId": user})
@@ -63,13 +64,4 @@ def release_customers(settings: StackSettings) -> int:
     """Expire every queue token `one_customer` took: a customer whose reservation lost its seat
     keeps an ACTIVE token for its whole lifetime (600 s), and 50 of them fill the queue for the
     tests after (a load run then waits in the queue and times nothing)."""
-    with (
-        app_connection(settings, settings.mariadb_database) as conn,
-        conn.cursor() as cursor,
-    ):
-        return int(
-            cursor.execute(
-                "UPDATE queue_tokens SET status = 'EXPIRED' "
-                "WHERE user_id LIKE 'alerting-%%' AND status <> 'EXPIRED'"
-            )
-        )
+    return expire_queue_tokens(settings, CUSTOMER_PREFIX)

@@ -164,6 +164,27 @@ def fresh_database(settings: StackSettings, database: str) -> None:
         cursor.execute(f"CREATE DATABASE `{database}`")
 
 
+def expire_queue_tokens(settings: StackSettings, user_prefix: str) -> int:
+    """Expire the WAITING and ACTIVE queue tokens of the users whose id starts with `user_prefix`
+    (a load run's, a drill's, a test's), as the service's own expiry does; returns how many.
+    Their users no longer hold the queue's ACTIVE places (BOOKING_MAX_ACTIVE_TOKENS) for a
+    token's lifetime; the service's activation timer lets the next waiting users in."""
+    if not user_prefix:
+        raise ValueError("A user prefix is needed: an empty one would expire every user's token.")
+    literal = user_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    with (
+        app_connection(settings, settings.mariadb_database) as conn,
+        conn.cursor() as cursor,
+    ):
+        return int(
+            cursor.execute(
+                "UPDATE queue_tokens SET status = 'EXPIRED', expires_at = UTC_TIMESTAMP(6) "
+                "WHERE user_id LIKE %s AND status IN ('WAITING', 'ACTIVE')",
+                (f"{literal}%",),
+            )
+        )
+
+
 def drop_database(settings: StackSettings, database: str) -> None:
     with app_connection(settings) as conn, conn.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
