@@ -6,6 +6,10 @@ monkey.patch_all()  # before anything imports socket or ssl; Locust would do it 
 
 import sys  # noqa: E402
 
+from loadtest.generator_process import exit_with_parent  # noqa: E402
+
+exit_with_parent()  # before Locust's imports: a parent killed meanwhile leaves no load behind
+
 from loadtest.engine import main  # noqa: E402
 
 sys.exit(main(sys.argv[1:]))

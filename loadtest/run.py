@@ -9,8 +9,6 @@ import math
 import secrets
 import shlex
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ from typing import Any
 
 from loadtest import results
 from loadtest.fixtures import MariaDbFixtures
+from loadtest.generator_process import start_generator
 from loadtest.processes import GENERATOR, ProcessSampler, Samples
 from loadtest.saturation import verdict
 from loadtest.scenario import Scenario
@@ -88,11 +87,7 @@ def generate(plan: dict[str, Any], folder: Path, sampler: ProcessSampler) -> Non
     line goes to our stderr, its own log to generator.log."""
     (folder / "plan.json").write_text(json.dumps(plan, indent=2))
     with (folder / "generator.log").open("w") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "loadtest", "run", str(folder / "plan.json")],
-            cwd=REPO_ROOT,
-            stdout=log,
-        )
+        child = start_generator(["run", str(folder / "plan.json")], stdout=log)
         sampler.add(GENERATOR, child.pid)
         code = child.wait()
     if code != 0 or not (folder / "client.json").exists():

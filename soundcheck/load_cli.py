@@ -6,7 +6,6 @@ gevent when imported, which must not happen to this command's own process."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +17,7 @@ from rich.table import Table
 
 from loadtest.capacity_run import capacity_run
 from loadtest.compare import compare as compare_runs
+from loadtest.generator_process import start_generator
 from loadtest.results import ResultsError, read_summary
 from loadtest.run import DEFAULT_RESULTS, LoadRunError, RunOptions, command_line, load_run
 from loadtest.scenarios import SCENARIOS, UnknownScenario
@@ -270,7 +270,5 @@ def worker(
     master_port: Annotated[int, typer.Option(help="the master's --master-bind-port")] = 5557,
 ) -> None:
     """Add this machine's CPU to a master's run (Locust worker); stops when the master quits."""
-    code = subprocess.call(
-        [sys.executable, "-m", "loadtest", "worker", master_host, str(master_port)],
-    )
+    code = start_generator(["worker", master_host, str(master_port)]).wait()
     raise typer.Exit(code)

@@ -8,16 +8,15 @@ from __future__ import annotations
 import json
 import secrets
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from loadtest.fixtures import MariaDbFixtures
+from loadtest.generator_process import start_generator
 from loadtest.run import RunOptions, base_plan
 from loadtest.scenarios import scenario as find_scenario
 from loadtest.stages import Stage
-from soundcheck import REPO_ROOT
 from soundcheck.drill.definition import DrillError, Traffic
 from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.booking import expire_queue_tokens
@@ -73,11 +72,8 @@ class BackgroundTraffic:
         self.plan = plan
         (self.folder / "plan.json").write_text(json.dumps(plan, indent=2))
         with (self.folder / "generator.log").open("w") as log:
-            self.child = subprocess.Popen(
-                [sys.executable, "-m", "loadtest", "run", str(self.folder / "plan.json")],
-                cwd=REPO_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+            self.child = start_generator(
+                ["run", str(self.folder / "plan.json")], stdout=log, stderr=subprocess.STDOUT
             )
 
     def sending(self) -> bool:
