@@ -100,6 +100,7 @@ def incident_page(incident_id: str, request: Request, parts: PartsDep) -> Respon
         return incident
     from router.evidence import EvidenceUnavailable, Window, chosen_trace, evidence_lines, span_tree
     from router.graph import expression_of
+    from router.graph_expression import compared_series
 
     settings = parts.settings
     start, end = window_of(incident)
@@ -116,12 +117,14 @@ def incident_page(incident_id: str, request: Request, parts: PartsDep) -> Respon
     except EvidenceUnavailable as error:
         problem = str(error)
     links = links_for(settings, incident.alert)
+    expression = expression_of(incident.alert.get("generatorURL", "")) or ""
     return render(
         "incident.html",
         incident=incident,
         entries=timeline(settings, incident),
-        expression=expression_of(incident.alert.get("generatorURL", "")) or "",
-        has_graph=bool(expression_of(incident.alert.get("generatorURL", ""))),
+        expression=expression,
+        has_graph=bool(expression),
+        compared=compared_series(expression),
         window=window,
         lines=lines,
         spans=spans,

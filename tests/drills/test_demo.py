@@ -62,6 +62,8 @@ def test_demo_opens_books_through_redis_down_and_pages_with_the_runbook(
     assert "redis_up" in tab.locator("#graph + p").inner_text(), "the rule's own expression"
     graph_width = tab.eval_on_selector("#graph", "img => img.complete && img.naturalWidth")
     assert graph_width, "the graph of RedisDown's expression is drawn"
+    beside = tab.locator("#graph-compared").inner_text()
+    assert 'redis_up{job="redis"} (against == 0)' in beside, "redis_up drawn: its fall, recovery"
     trace_ids = eventually(lambda: evidence_trace_ids(tab), 60, "evidence with a trace id")
     assert trace_ids
     print(f"incident page: {save_screenshot(tab, 'incident-page-redis-down')}")

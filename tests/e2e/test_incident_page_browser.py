@@ -12,6 +12,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from tests.support.router_alerts import am_alert, post_webhook, webhook_body
 
 SCRIPT_LABEL = "<script>alert('owned')</script>"
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+EXPRESSION = 'up{job="router"} > 0'  # drawn with the series it compares, up{job="router"}
 
 
 @pytest.fixture
@@ -113,7 +115,8 @@ def test_the_slack_link_opens_the_incident_page_whose_actions_silence_and_acknow
     eventually(lambda: error_logged(settings), 60, "the router's error line in Elasticsearch")
     alert = am_alert("IncidentPageTest", "P0", evil=SCRIPT_LABEL, service="router")
     alert["generatorURL"] = (
-        f"http://{settings.host}:{settings.prometheus_port}/graph?g0.expr=up&g0.tab=1"
+        f"http://{settings.host}:{settings.prometheus_port}/graph?g0.expr="
+        f"{quote(EXPRESSION)}&g0.tab=1"
     )
     alertmanager.post_alerts([alert])
     link = eventually(
@@ -135,6 +138,9 @@ def test_the_slack_link_opens_the_incident_page_whose_actions_silence_and_acknow
     assert page.locator("#alertname").inner_text() == "IncidentPageTest"
     graph_width = page.eval_on_selector("#graph", "img => img.complete && img.naturalWidth")
     assert graph_width, "the graph of the alert's expression is drawn"
+    assert page.locator("#graph + p").inner_text() == EXPRESSION
+    beside = page.locator("#graph-compared").inner_text()
+    assert 'up{job="router"} (against > 0)' in beside, "the series it compares drawn beside"
     trace_ids = page.locator("#evidence a.trace-id").all_inner_texts()
     assert trace_ids, "at least one evidence line with its trace id"
     assert TRACE_ID.match(trace_ids[0])
