@@ -9,6 +9,7 @@ connection, so a client streaming gigabytes costs the service a bounded amount o
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from flask import request
 from gunicorn.http.errors import ParseException  # type: ignore[import-untyped]
@@ -35,9 +36,14 @@ def refuse_large_body() -> None:
         return
     if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
         return
-    # gunicorn decodes the chunks and ends the stream at the last one (wsgi.input_terminated).
+    request.environ["wsgi.input"] = io.BytesIO(read_chunked(request.environ, limit))
+
+
+def read_chunked(environ: dict[str, Any], limit: int) -> bytes:
+    """A chunked body of at most `limit` bytes (gunicorn decodes the chunks and ends the stream
+    at the last one: wsgi.input_terminated)."""
     try:
-        body = request.environ["wsgi.input"].read(limit + 1)
+        body: bytes = environ["wsgi.input"].read(limit + 1)
     except (ParseException, OSError):
         raise InvalidRequest(
             "The chunked request body is malformed or ended early. Send it again whole, "
@@ -45,4 +51,19 @@ def refuse_large_body() -> None:
         ) from None
     if len(body) > limit:
         raise too_large(limit)
-    request.environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def read_body(environ: dict[str, Any], limit: int) -> bytes:
+    """The body of a request answered outside Flask, under the same rules as the hook above
+    (a declared length it cannot be valid with is refused by gunicorn before this)."""
+    declared = environ.get("CONTENT_LENGTH")
+    if declared:
+        if not declared.isascii() or not declared.isdigit():
+            raise InvalidRequest("The Content-Length header must be a whole number of bytes.")
+        if int(declared) > limit:
+            raise too_large(limit)
+        return environ["wsgi.input"].read(int(declared))  # type: ignore[no-any-return]
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return read_chunked(environ, limit)
+    return b""

@@ -4,6 +4,7 @@ so every pattern and limit is written once, here."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -180,10 +181,18 @@ class RankingQuery(RequestModel):
 
 
 def json_object(request: Request) -> dict[str, Any]:
+    return json_object_of(request.get_data())
+
+
+def json_object_of(data: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or a 400 saying why it is none (read as Flask's
+    `get_json(force=True)` reads it: any content type, UTF-8/16/32)."""
     try:
-        body = request.get_json(force=True, silent=True)
+        body = json.loads(data)
+    except ValueError:
+        body = None
     except RecursionError:
-        # `silent` covers only ValueError; a body like 100,000 `[` exhausts the parser's depth.
+        # A body like 100,000 `[` exhausts the parser's depth.
         raise InvalidRequest(
             "The request body nests arrays or objects too deeply. Send a flat JSON object."
         ) from None

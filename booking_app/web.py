@@ -3,25 +3,21 @@ one JSON sentence for every error, never a stack trace."""
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, Response, jsonify
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from booking_app import body_limit, metrics
+from booking_app import body_limit
 from booking_app.admin_routes import admin
-from booking_app.errors import ApiError, RowsLocked, Unavailable
+from booking_app.errors import ApiError
+from booking_app.problems import database_problem, problem_body, unexpected_problem
 from booking_app.routes import api
 from booking_app.settings import load_settings
 
-log = logging.getLogger("booking_app.web")
-LOCK_WAIT_TIMEOUT = 1205  # MariaDB ER_LOCK_WAIT_TIMEOUT
-
 
 def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
-    response = jsonify({"error": code, "message": message})
+    response = jsonify(problem_body(code, message))
     if status == 503:
         response.headers["Retry-After"] = "1"
     return response, status
@@ -49,27 +45,11 @@ def handle_http_error(error: HTTPException) -> tuple[Response, int]:
 
 
 def handle_database_error(error: sa_exc.OperationalError) -> tuple[Response, int]:
-    if getattr(error.orig, "args", (None,))[:1] == (LOCK_WAIT_TIMEOUT,):
-        metrics.db_lock_wait_timeout()
-        log.error(
-            "row lock wait timed out",
-            extra={"event": "database.lock_wait_timeout", "error.type": type(error.orig).__name__},
-        )
-        locked = RowsLocked(load_settings().lock_wait_timeout_seconds)
-        return error_response(locked.status, locked.code, locked.message)
-    log.error(
-        "database unavailable",
-        extra={"event": "database.unavailable", "error.type": type(error.orig).__name__},
-    )
-    unavailable = Unavailable("The database is not reachable right now. Retry in a moment.")
-    return error_response(503, "database_unavailable", unavailable.message)
+    return handle_api_error(database_problem(error))
 
 
 def handle_unexpected(error: Exception) -> tuple[Response, int]:
-    log.exception("unhandled error", extra={"event": "http.request.failed"})
-    return error_response(
-        500, "internal_error", "Something went wrong on our side. It is logged; retry later."
-    )
+    return handle_api_error(unexpected_problem(error))
 
 
 class WholeNumberConverter(BaseConverter):

@@ -86,6 +86,8 @@ def test_booking_request_trace_logs_and_metrics(
         assert server["service"] == "booking"
         assert all(s["trace_id"] == trace_id for s in spans)
 
+        token_request_is_traced_logged_and_counted(url, forward, otlp_peer)
+
         text = httpx.get(f"{url}/metrics", timeout=30).text
         exposed = {
             f.name + "_total" if f.type == "counter" else f.name
@@ -97,7 +99,45 @@ def test_booking_request_trace_logs_and_metrics(
         }
         assert not defined - exposed, f"missing at the booking /metrics: {defined - exposed}"
         assert 'http_requests_total{handler="/concerts",method="GET",status="200"}' in text
+        # POST /queue/token is answered in front of Flask (booking_app/token_route.py).
+        assert 'http_requests_total{handler="/queue/token",method="POST",status="201"}' in text
     finally:
         process.stop()
         forward.stop()
         drop_database(settings, database)
+
+
+def token_request_is_traced_logged_and_counted(
+    url: str, forward: ForwardPeer, otlp_peer: OtlpPeer
+) -> None:
+    """POST /queue/token, answered outside Flask, gets the telemetry of any other route: its
+    SERVER span with the route's name and the SQL spans under it, its log line with the trace
+    id."""
+    answer = httpx.post(f"{url}/queue/token", json={"userId": "traced-user"}, timeout=30)
+    assert answer.status_code == 201, answer.text
+
+    def token_line() -> list[dict[str, Any]]:
+        return [
+            r
+            for r in forward.messages()
+            if r.get("url.path") == "/queue/token" and r.get("http.response.status_code") == 201
+        ]
+
+    (line,) = eventually(token_line, 30, "the token request's log line shipped")
+    assert line["event.action"] == "http.request.completed"
+    assert line["http.route"] == "/queue/token"
+    trace_id = str(line["trace.id"])
+
+    def server_and_sql() -> list[dict[str, Any]] | None:
+        spans = otlp_peer.trace(trace_id)
+        sql = [s for s in spans if s["attributes"].get("db.system") == "mysql"]
+        return spans if sql and any(s["parent_id"] == "" for s in spans) else None
+
+    spans = eventually(server_and_sql, 30, f"the server and SQL spans of trace {trace_id}")
+    (server,) = [s for s in spans if s["parent_id"] == ""]
+    assert server["name"] == "POST /queue/token"
+    assert server["kind"] == 2  # protobuf enum: SERVER
+    assert server["attributes"]["http.route"] == "/queue/token"
+    assert server["attributes"]["http.response.status_code"] == 201
+    sql = [s for s in spans if s["attributes"].get("db.system") == "mysql"]
+    assert all(s["parent_id"] == server["span_id"] for s in sql)
