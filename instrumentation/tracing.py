@@ -20,7 +20,6 @@ from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -32,6 +31,7 @@ from sqlalchemy.engine import Engine
 from instrumentation import metrics
 from instrumentation.redaction import redact_url
 from instrumentation.settings import TelemetrySettings, load_settings, service_resource
+from instrumentation.span_encoding import LeanOtlpSpanExporter
 
 TRACER_NAME = "soundcheck.instrumentation"
 KafkaHeaders = list[tuple[str, bytes]]
@@ -114,7 +114,7 @@ def configure_tracing(
         # parent-based, always on), OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and _TIMEOUT in the
         # exporter (default http://localhost:4318/v1/traces).
         provider = TracerProvider(resource=service_resource(service_name))
-        exporter = OTLPSpanExporter()
+        exporter = LeanOtlpSpanExporter()
         provider.add_span_processor(BatchSpanProcessor(UrlRedactingExporter(exporter)))
         trace.set_tracer_provider(provider)
         instrumentor = RedisInstrumentor()
