@@ -49,6 +49,12 @@ class TelemetrySettings(StrictSettings):
     log_buffer_bytes: int = Field(64 * 1024 * 1024, gt=0, description="the same bound in bytes")
     log_batch_records: int = Field(500, gt=0, description="records per forward-protocol chunk")
     log_batch_bytes: int = Field(1024 * 1024, gt=0, description="bytes per chunk")
+    log_linger_seconds: float = Field(
+        0.1,
+        ge=0,
+        description="how long a chunk smaller than SOUNDCHECK_LOG_BATCH_RECORDS waits for more "
+        "records before it is sent",
+    )
     log_record_max_bytes: int = Field(
         256 * 1024, gt=0, description="a bigger single record is dropped and counted"
     )
