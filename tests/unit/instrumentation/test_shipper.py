@@ -33,6 +33,28 @@ def test_records_arrive_in_order_in_acked_chunks(forward_peer: ForwardPeer) -> N
     assert {tag for tag, _ in forward_peer.records} == {"t.log"}
 
 
+def test_records_trickling_in_share_chunks_and_a_lone_one_still_leaves(
+    forward_peer: ForwardPeer,
+) -> None:
+    """One record every 2 ms (a busy service's log lines): they wait up to the linger for
+    each other instead of leaving one chunk (send, ack, receiver's work) each."""
+    settings = telemetry_settings(forward_peer, log_linger_seconds=0.3)
+    shipper = ForwardShipper(settings, "linger.log")
+    try:
+        for number in range(40):
+            assert shipper.submit({"n": number})
+            time.sleep(0.002)  # the pace of the records, not a wait for an outcome
+        assert shipper.flush(10)
+        assert forward_peer.chunks_acked <= 4, forward_peer.chunks_acked
+        acked = forward_peer.chunks_acked
+        assert shipper.submit({"n": 40})
+        eventually(lambda: len(forward_peer.messages()) == 41, 10, "the lone record shipped")
+        assert forward_peer.chunks_acked == acked + 1
+    finally:
+        shipper.close()
+    assert [record["n"] for record in forward_peer.messages()] == list(range(41))
+
+
 def test_a_receiver_restart_of_thirty_seconds_loses_no_record() -> None:
     """Records flow at a steady rate while the receiver is down for 30 s, then it comes back
     on the same port: every record arrives (none lost, none twice within the steady flow)."""
