@@ -1,8 +1,12 @@
 """One detached service process: started in its own session, tracked by a pid file.
 
-The pid file records the process's start time as well, so a recycled pid is never mistaken for
-our service. A pid file whose process is gone means the part died without being stopped: that is
-how `status` tells *crashed* from *stopped*.
+The pid file records the process's start as well, so a recycled pid is never mistaken for our
+service: in clock ticks after boot (/proc/<pid>/stat), which no wall-clock step moves. A start
+time in wall-clock seconds (psutil's create_time: boot time + ticks) moves with the clock: when
+this machine's VM was paused and resumed, every part of a running stack looked crashed, a drill
+could not repair it, and `soundcheck down` left the processes running. A pid file whose process
+is gone means the part died without being stopped: that is how `status` tells *crashed* from
+*stopped*.
 """
 
 from __future__ import annotations
@@ -23,6 +27,17 @@ class ProcessRecord:
     pid: int
     create_time: float
     started_at: float
+    start_ticks: int | None = None  # None in pid files written before it was recorded
+
+
+def start_ticks(pid: int) -> int | None:
+    """When the process started, in clock ticks after boot (field 22 of /proc/<pid>/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ", comm may hold spaces
+    return int(fields[19])
 
 
 class ManagedProcess:
@@ -34,7 +49,13 @@ class ManagedProcess:
     def record(self) -> ProcessRecord | None:
         try:
             data = json.loads(self.pid_file.read_text())
-            return ProcessRecord(int(data["pid"]), float(data["create_time"]), data["started_at"])
+            ticks = data.get("start_ticks")
+            return ProcessRecord(
+                int(data["pid"]),
+                float(data["create_time"]),
+                data["started_at"],
+                None if ticks is None else int(ticks),
+            )
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return None
 
@@ -45,8 +66,11 @@ class ManagedProcess:
             return None
         try:
             proc = psutil.Process(record.pid)
-            if abs(proc.create_time() - record.create_time) > 1.0:
-                return None  # the pid was recycled by an unrelated process
+            if record.start_ticks is not None:
+                if start_ticks(record.pid) != record.start_ticks:
+                    return None  # the pid was recycled by an unrelated process
+            elif abs(proc.create_time() - record.create_time) > 1.0:
+                return None  # the same, as far as a wall-clock start time can tell
             if proc.status() == psutil.STATUS_ZOMBIE:
                 proc.wait(timeout=0)  # reap it if it is our child
                 return None
@@ -79,10 +103,13 @@ class ManagedProcess:
                 cwd=cwd or self.directory,
                 start_new_session=True,  # own process group: stop kills it and its children
             )
-        create_time = psutil.Process(proc.pid).create_time()
-        self.pid_file.write_text(
-            json.dumps({"pid": proc.pid, "create_time": create_time, "started_at": time.time()})
-        )
+        record = {
+            "pid": proc.pid,
+            "create_time": psutil.Process(proc.pid).create_time(),
+            "start_ticks": start_ticks(proc.pid),
+            "started_at": time.time(),
+        }
+        self.pid_file.write_text(json.dumps(record))
         return proc.pid
 
     def stop(self, timeout: float = 30.0) -> None:

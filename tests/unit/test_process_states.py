@@ -96,6 +96,26 @@ def test_recycled_pid_is_not_mistaken_for_our_process(stack: Stack) -> None:
     assert state(stack) is State.CRASHED
 
 
+def test_a_wall_clock_step_does_not_make_a_running_part_look_crashed(stack: Stack) -> None:
+    """A VM paused and resumed (or NTP stepping the clock) moves every process's wall-clock start
+    time; its start in ticks after boot stays, and tells our process from a recycled pid."""
+    stack.up(["web"])
+    part = stack.part("web")
+    try:
+        record = json.loads(part.process.pid_file.read_text())
+        record["create_time"] -= 600.0  # as psutil reports it after the clock moved 10 minutes
+        part.process.pid_file.write_text(json.dumps(record))
+        assert state(stack) is State.RUNNING
+        record["start_ticks"] += 1  # another process that got the same pid
+        part.process.pid_file.write_text(json.dumps(record))
+        assert state(stack) is State.CRASHED
+        record["start_ticks"] -= 1
+        part.process.pid_file.write_text(json.dumps(record))
+    finally:
+        stack.stop(["web"])
+    assert state(stack) is State.STOPPED
+
+
 def test_part_that_exits_at_start_fails_up_with_its_last_output(stack: Stack) -> None:
     with pytest.raises(StartFailed) as error:
         stack.up(["broken"])
