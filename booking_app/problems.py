@@ -40,9 +40,16 @@ def database_problem(error: sa_exc.OperationalError) -> ApiError:
             extra={"event": "database.lock_wait_timeout", "error.type": type(error.orig).__name__},
         )
         return RowsLocked(load_settings().lock_wait_timeout_seconds)
+    code = getattr(error.orig, "args", (None,))[:1]
     log.error(
         "database unavailable",
-        extra={"event": "database.unavailable", "error.type": type(error.orig).__name__},
+        extra={
+            "event": "database.unavailable",
+            "error.type": type(error.orig).__name__,
+            # The driver's error number (1213 deadlock, 2013 connection lost...): without it a
+            # deadlock under load read the same as a dead server (CI, 2026-12-01).
+            "error.code": str(code[0]) if code and code[0] is not None else "",
+        },
     )
     return DatabaseUnavailable()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from soundcheck.drill.definition import load_drill
+from soundcheck.drill.definition import Drill, load_drill
 from soundcheck.drill.journal import new_journal
 from soundcheck.drill.measure import good_again_at, window_figures
 from soundcheck.drill.verdicts import FAIL, NA, PASS, check, judge, score, verdict
@@ -67,14 +67,22 @@ def test_a_probes_finding_is_judged_with_the_checks() -> None:
     assert found["stale data served ≤ cache TTL"] == "Fail"
 
 
+def judged(
+    name: str, alert: str, firing: float, paged: float
+) -> tuple[Drill, dict[str, Any], dict[str, tuple[str, Any]]]:
+    """A short journal of drill `name` whose fault began at 100 s and whose alert fired and
+    paged at the given times; its checks by name: (verdict, measured)."""
+    drill = load_drill(name)
+    journal = new_journal(drill, "short", "test")
+    journal["window"].update(fault_started=100.0, repair_started=220.0)
+    journal["timeline"]["alerts"][alert] = {"alertmanager": firing, "paged": paged}
+    return drill, journal, {c["name"]: (c["verdict"], c["measured"]) for c in judge(drill, journal)}
+
+
 def test_where_the_paging_path_is_the_fault_detection_is_the_alert_firing() -> None:
     """pagerduty-outage: PagerDuty refuses pages for 2 minutes, so the page cannot come within
     30 s; detection is AlertRouterDown firing at Alertmanager, the page is judged on its own."""
-    drill = load_drill("pagerduty-outage")
-    journal = new_journal(drill, "short", "test")
-    journal["window"].update(fault_started=100.0, repair_started=220.0)
-    journal["timeline"]["alerts"]["AlertRouterDown"] = {"alertmanager": 122.0, "paged": 245.0}
-    found = {c["name"]: (c["verdict"], c["measured"]) for c in judge(drill, journal)}
+    drill, journal, found = judged("pagerduty-outage", "AlertRouterDown", 122.0, 245.0)
     assert found["detect: AlertRouterDown firing"] == (PASS, 22.0)
     assert found["AlertRouterDown paged once the paging path is back"] == (PASS, 145.0)
     assert "detect: AlertRouterDown paged" not in found
@@ -85,9 +93,5 @@ def test_where_the_paging_path_is_the_fault_detection_is_the_alert_firing() -> N
 
 
 def test_elsewhere_detection_is_the_page() -> None:
-    drill = load_drill("redis-down")
-    journal = new_journal(drill, "short", "test")
-    journal["window"].update(fault_started=100.0, repair_started=160.0)
-    journal["timeline"]["alerts"]["RedisDown"] = {"alertmanager": 112.0, "paged": 131.0}
-    found = {c["name"]: (c["verdict"], c["measured"]) for c in judge(drill, journal)}
+    _, _, found = judged("redis-down", "RedisDown", 112.0, 131.0)
     assert found["detect: RedisDown paged"] == (FAIL, 31.0)
