@@ -106,6 +106,10 @@ DB_LOCK_WAIT_TIMEOUTS = Counter(
     "db_lock_wait_timeouts_total",
     "Requests answered 503 because a row they needed stayed locked past the lock wait timeout.",
 )
+DB_DEADLOCKS_RETRIED = Counter(
+    "db_deadlocks_retried_total",
+    "Transactions MariaDB rolled back as a deadlock's victim and the service ran again.",
+)
 
 # --- Kafka and the outbox -------------------------------------------------------------------
 KAFKA_PRODUCED = Counter(
@@ -161,6 +165,7 @@ BOOKING_METRICS: tuple[MetricWrapperBase, ...] = (
     DB_POOL_SIZE,
     DB_POOL_EXHAUSTED,
     DB_LOCK_WAIT_TIMEOUTS,
+    DB_DEADLOCKS_RETRIED,
     KAFKA_PRODUCED,
     KAFKA_FAILED,
     KAFKA_CONSUMER_LAG,
@@ -246,6 +251,10 @@ def db_pool_exhausted() -> None:
 
 def db_lock_wait_timeout() -> None:
     _inc(DB_LOCK_WAIT_TIMEOUTS)
+
+
+def db_deadlock_retried() -> None:
+    _inc(DB_DEADLOCKS_RETRIED)
 
 
 def breaker_state(name: str, state: str) -> None:

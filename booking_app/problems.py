@@ -10,6 +10,7 @@ import logging
 from sqlalchemy import exc as sa_exc
 
 from booking_app import metrics
+from booking_app.db import driver_error_code
 from booking_app.errors import ApiError, RowsLocked, Unavailable
 from booking_app.settings import load_settings
 
@@ -33,14 +34,14 @@ class InternalError(ApiError):
 
 
 def database_problem(error: sa_exc.OperationalError) -> ApiError:
-    if getattr(error.orig, "args", (None,))[:1] == (LOCK_WAIT_TIMEOUT,):
+    code = driver_error_code(error)
+    if code == LOCK_WAIT_TIMEOUT:
         metrics.db_lock_wait_timeout()
         log.error(
             "row lock wait timed out",
             extra={"event": "database.lock_wait_timeout", "error.type": type(error.orig).__name__},
         )
         return RowsLocked(load_settings().lock_wait_timeout_seconds)
-    code = getattr(error.orig, "args", (None,))[:1]
     log.error(
         "database unavailable",
         extra={
@@ -48,7 +49,7 @@ def database_problem(error: sa_exc.OperationalError) -> ApiError:
             "error.type": type(error.orig).__name__,
             # The driver's error number (1213 deadlock, 2013 connection lost...): without it a
             # deadlock under load read the same as a dead server (CI, 2026-12-01).
-            "error.code": str(code[0]) if code and code[0] is not None else "",
+            "error.code": "" if code is None else str(code),
         },
     )
     return DatabaseUnavailable()

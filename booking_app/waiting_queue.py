@@ -22,7 +22,7 @@ from datetime import timedelta
 from sqlalchemy import Connection, func, select, update
 
 from booking_app import metrics
-from booking_app.db import utcnow
+from booking_app.db import retry_deadlock, utcnow
 from booking_app.errors import NotFound, TokenAlreadyIssued
 from booking_app.models import queue_tokens
 from booking_app.queue_statements import (
@@ -64,6 +64,7 @@ def _position(conn: Connection, token_id: int, status: str) -> int:
     return position(token_id, status, oldest)
 
 
+@retry_deadlock
 def issue_token(svc: Services, user_id: str) -> TokenView:
     """A new token for a user without a live one, activated now if there is room.
 
@@ -109,12 +110,14 @@ def _refuse_malformed(token: str) -> None:
         raise NotFound("This queue token does not exist. Ask for a new one: POST /queue/token.")
 
 
+@retry_deadlock
 def token_status(svc: Services, token: str) -> TokenView:
     _refuse_malformed(token)
     with svc.db.transaction() as conn:
         return _view(conn, token)
 
 
+@retry_deadlock
 def poll_status(svc: Services, token: str) -> TokenView:
     """A token's status, as its user polls it; polling keeps a WAITING token alive.
 
@@ -143,6 +146,7 @@ def expire_token(svc: Services, token: str) -> None:
     activate_tokens(svc, trigger="payment_completed", finished=token)
 
 
+@retry_deadlock
 def activate_tokens(
     svc: Services, trigger: str, only_if_room: bool = False, finished: str | None = None
 ) -> int:

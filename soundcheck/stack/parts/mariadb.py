@@ -81,6 +81,9 @@ class MariaDB(Part):
             "--max-connections=500",
             "--innodb-buffer-pool-size=256M",
             "--innodb-flush-log-at-trx-commit=1",
+            # Every deadlock's two transactions in the error log, not only the latest in
+            # SHOW ENGINE INNODB STATUS: a deadlock victim that answered 503 left no trace here.
+            "--innodb-print-all-deadlocks=ON",
             # A router store on this server takes webhooks up to the router's 16 MiB body limit:
             # the stored body and its alerts go in one insert each (docs/router.md).
             "--max-allowed-packet=64M",
