@@ -9,6 +9,7 @@ its outbox events) but not its Redis: its seat locks, cache and breaker live on 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -21,6 +22,7 @@ from soundcheck.drill.actions import DrillContext, Finding
 from soundcheck.drill.definition import DrillError
 from soundcheck.drill.verdicts import check
 from soundcheck.settings import StackSettings
+from soundcheck.stack.parts.prometheus import Prometheus
 from soundcheck.stack.parts.redis_sentinel import MASTER_NAME, RedisSentinel
 from soundcheck.stack.process import ManagedProcess
 from soundcheck.stack.side_booking import side_directory, start_side_booking
@@ -43,9 +45,19 @@ def instance_directory(settings: StackSettings) -> Path:
     return side_directory(settings, "drills", INSTANCE)
 
 
+def scrape_target_file(stack: Stack) -> Path | None:
+    """The file that makes the side instance one more target of Prometheus's job `booking`, so
+    the booking alerts judge it as they judge the stack's own (None on a stack without one)."""
+    part = stack.parts.get("prometheus")
+    if not isinstance(part, Prometheus):
+        return None
+    return part.booking_targets_dir / f"drill-{INSTANCE}.json"
+
+
 def start_booking_on_sentinel(context: DrillContext, workers: int = 2) -> str:
     """A booking service on the Sentinel group (otherwise the stack's defaults), the target of
-    the drill's traffic; its own background worker off (the stack's relays the shared outbox)."""
+    the drill's traffic, scraped by Prometheus as part of job `booking` while it runs; its own
+    background worker off (the stack's relays the shared outbox)."""
     settings = context.stack.settings
     group = sentinel_group(context.stack)
     side = start_side_booking(
@@ -59,11 +71,18 @@ def start_booking_on_sentinel(context: DrillContext, workers: int = 2) -> str:
         },
     )
     context.traffic_target = side.url
+    targets = scrape_target_file(context.stack)
+    if targets is not None:
+        targets.write_text(json.dumps([{"targets": [side.url.removeprefix("http://")]}]))
     return f"booking service on the Sentinel group at {side.url}"
 
 
 def stop_booking_on_sentinel(context: DrillContext) -> str:
-    """Stop the side instance (idempotent: found by its pid file, also after a killed drill)."""
+    """Stop the side instance (idempotent: found by its pid file, also after a killed drill),
+    its scrape target first, so no alert reads a stopped instance as a blind one."""
+    targets = scrape_target_file(context.stack)
+    if targets is not None:
+        targets.unlink(missing_ok=True)
     ManagedProcess(instance_directory(context.stack.settings)).stop()
     context.traffic_target = None
     return "booking service on the Sentinel group stopped"

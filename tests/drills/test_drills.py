@@ -6,7 +6,12 @@ payments, the pool exhausted behind row locks, the Sentinel group's master kille
 from __future__ import annotations
 
 from soundcheck.drill.queue_stall import USER_PREFIX
-from soundcheck.drill.redis_failover import group_whole, instance_directory, sentinel_group
+from soundcheck.drill.redis_failover import (
+    group_whole,
+    instance_directory,
+    scrape_target_file,
+    sentinel_group,
+)
 from soundcheck.stack.process import ManagedProcess
 from soundcheck.stack.stack import Stack
 from tests.drills.drill_runs import (
@@ -17,6 +22,7 @@ from tests.drills.drill_runs import (
     verdicts,
 )
 from tests.drills.test_always_repair import worker_running
+from tests.support.prometheus_api import PrometheusApi
 
 
 def test_kafka_down_during_payments_pages_and_every_payment_event_is_sunk_once(
@@ -61,6 +67,14 @@ def test_redis_failover_promotes_a_replica_pages_and_leaves_the_group_whole(stac
     assert "Sentinel group at http://" in journal["setup"][0]["output"], journal["setup"]
     settings = stack.settings
     assert not ManagedProcess(instance_directory(settings)).is_alive()
+    # Prometheus judged the drill's instance with the booking alerts while it ran, not after
+    side = journal["setup"][0]["output"].rsplit("http://", 1)[1]
+    prometheus = PrometheusApi(stack.part("prometheus").address())
+    scraped = prometheus.series(f'max_over_time(up{{job="booking", instance="{side}"}}[15m])')
+    assert [s["value"][1] for s in scraped] == ["1"], f"{side} was not scraped: {scraped}"
+    target_file = scrape_target_file(stack)
+    assert target_file is not None
+    assert not target_file.exists()
     assert group_whole(settings, sentinel_group(stack))  # the killed node is a replica again
 
 
