@@ -15,12 +15,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Update, bindparam, func, insert, select, update
 
 from booking_app.models import queue_state, queue_tokens
 from booking_app.settings import BookingSettings
 
 WAITING, ACTIVE, EXPIRED = "WAITING", "ACTIVE", "EXPIRED"
+# A write to one token by its value reads through the token's unique index, whatever the
+# optimizer's statistics say. Seeing a table of 0-1 rows (a fresh database's statistics), MariaDB
+# chose the status index for `token = ? AND status = ?`: the write then locked every WAITING
+# entry up to its own, in the order the activation's expiry scan locks them from the other
+# side, and a status poll deadlocked with it (CI, 2026-12-01; MariaDB's deadlock dump).
+UNIQUE_INDEX_HINT = "FORCE INDEX (token)"
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,32 @@ def lock_queue_state(conn: Connection) -> None:
     conn.execute(select(queue_state.c.id).where(queue_state.c.id == 1).with_for_update())
 
 
+def keep_alive(token: str, now: datetime, lifetime: timedelta) -> Update:
+    """A WAITING token's expiry moved to `now + lifetime`, once a quarter of its lifetime has
+    passed since it last moved (a poll every half second writes now and then, not every time)."""
+    return (
+        update(queue_tokens)
+        .with_hint(UNIQUE_INDEX_HINT, dialect_name="mysql")
+        .where(
+            queue_tokens.c.token == token,
+            queue_tokens.c.status == WAITING,
+            queue_tokens.c.expires_at >= now,
+            queue_tokens.c.expires_at < now + lifetime * 0.75,
+        )
+        .values(expires_at=now + lifetime)
+    )
+
+
+def finish(token: str, now: datetime) -> Update:
+    """The ACTIVE token of a user who is done (a completed payment) expired now."""
+    return (
+        update(queue_tokens)
+        .with_hint(UNIQUE_INDEX_HINT, dialect_name="mysql")
+        .where(queue_tokens.c.token == token, queue_tokens.c.status == ACTIVE)
+        .values(status=EXPIRED, expires_at=now)
+    )
+
+
 def activate(
     conn: Connection, limits: QueueLimits, now: datetime, finished: str | None = None
 ) -> Activation:
@@ -147,11 +179,7 @@ def activate(
     Overdue WAITING tokens go before the activation picks any: a token whose client left would
     otherwise take an ACTIVE place nobody uses until its ACTIVE lifetime ends."""
     if finished is not None:
-        conn.execute(
-            update(queue_tokens)
-            .where(queue_tokens.c.token == finished, queue_tokens.c.status == ACTIVE)
-            .values(status=EXPIRED, expires_at=now)
-        )
+        conn.execute(finish(finished, now))
     expired = {
         status: conn.execute(
             update(queue_tokens)

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 
 from booking_app import metrics
 from booking_app.db import retry_deadlock, utcnow
@@ -33,6 +33,7 @@ from booking_app.queue_statements import (
     QueueLimits,
     activate,
     issue,
+    keep_alive,
     lock_queue_state,
     position,
 )
@@ -119,24 +120,12 @@ def token_status(svc: Services, token: str) -> TokenView:
 
 @retry_deadlock
 def poll_status(svc: Services, token: str) -> TokenView:
-    """A token's status, as its user polls it; polling keeps a WAITING token alive.
-
-    The expiry moves only once a quarter of the lifetime has passed since it last moved, so a
-    client polling every half second costs a write now and then, not one per poll."""
+    """A token's status, as its user polls it; polling keeps a WAITING token alive
+    (queue_statements.keep_alive)."""
     _refuse_malformed(token)
     lifetime = timedelta(seconds=svc.settings.waiting_token_ttl_seconds)
     with svc.db.transaction() as conn:
-        now = utcnow()
-        conn.execute(
-            update(queue_tokens)
-            .where(
-                queue_tokens.c.token == token,
-                queue_tokens.c.status == WAITING,
-                queue_tokens.c.expires_at >= now,
-                queue_tokens.c.expires_at < now + lifetime * 0.75,
-            )
-            .values(expires_at=now + lifetime)
-        )
+        conn.execute(keep_alive(token, utcnow(), lifetime))
         return _view(conn, token)
 
 

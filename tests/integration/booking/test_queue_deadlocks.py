@@ -1,5 +1,8 @@
-"""A queue transaction that MariaDB rolls back as a deadlock's victim runs again instead of
-answering 503 (booking_app.db.retry_deadlock): a real deadlock on the stack's MariaDB."""
+"""Queue writes and deadlocks. A write to one token by its value locks that token's row alone,
+whatever MariaDB's statistics (a status poll that scanned the status index deadlocked with the
+activation's expiry scan); and a queue transaction that MariaDB still rolls back as a deadlock's
+victim runs again instead of answering 503 (booking_app.db.retry_deadlock): a real deadlock on
+the stack's MariaDB."""
 
 from __future__ import annotations
 
@@ -7,16 +10,19 @@ import logging
 import secrets
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pymysql
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, Update, create_engine, text
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.mysql import pymysql as mysql_pymysql
 
 from booking_app import waiting_queue
 from booking_app.db import retry_deadlock
+from booking_app.queue_statements import finish, keep_alive
 from soundcheck.settings import StackSettings
-from soundcheck.stack.parts.booking import database_url
+from soundcheck.stack.parts.booking import database_url, fresh_database
 from soundcheck.stack.parts.mariadb import app_connection
 from soundcheck.stack.stack import Stack
 
@@ -126,3 +132,38 @@ def test_every_queue_transaction_runs_again_after_a_deadlock() -> None:
     for work in ("issue_token", "token_status", "poll_status", "activate_tokens"):
         # functools.wraps keeps the name; the code run is retry_deadlock's wrapper
         assert getattr(waiting_queue, work).__code__.co_name == "retried", work
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        keep_alive("0" * 32, datetime(2026, 12, 1), timedelta(seconds=120)),
+        finish("0" * 32, datetime(2026, 12, 1)),
+    ],
+    ids=["status poll keep-alive", "finished user's token"],
+)
+def test_a_write_by_token_reads_the_token_index_on_a_table_that_looks_empty(
+    stack: Stack, settings: StackSettings, write: Update
+) -> None:
+    """A fresh database's statistics (0-1 rows) made MariaDB pick the status index for
+    `token = ? AND status = ?` (CI's deadlock); the write must name the token index itself."""
+    database = f"soundcheck_explain_{secrets.token_hex(4)}"
+    fresh_database(settings, database)
+    try:
+        with app_connection(settings, database) as conn, conn.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TABLE queue_tokens LIKE `{settings.mariadb_database}`.queue_tokens"
+            )
+            cursor.execute(
+                "INSERT INTO queue_tokens (token, user_id, status, created_at, expires_at) "
+                "VALUES (%s, 'someone', 'WAITING', NOW(), NOW())",
+                ("1" * 32,),
+            )
+            compiled = write.compile(dialect=mysql_pymysql.dialect())
+            bound = tuple(compiled.params[name] for name in compiled.positiontup or ())
+            cursor.execute(f"EXPLAIN {compiled}", bound)
+            plan = cursor.fetchall()
+    finally:
+        with app_connection(settings) as conn, conn.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE `{database}`")
+    assert [row[5] for row in plan] == ["token"], plan  # EXPLAIN's `key` column
