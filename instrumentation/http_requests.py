@@ -12,6 +12,7 @@ import logging
 from opentelemetry import trace
 
 from instrumentation import metrics
+from instrumentation.logs import log_event
 
 log = logging.getLogger("soundcheck.http")
 
@@ -55,11 +56,10 @@ def record_request(
                 extra={"event": "http.request.failed", "event.outcome": "failure", **fields},
                 exc_info=(type(error), error, error.__traceback__) if error else None,
             )
-    elif log.isEnabledFor(logging.INFO):
-        log.info(
-            "%s %s answered %d",
-            method,
-            path,
-            status,
-            extra={"event": "http.request.completed", "event.outcome": "success", **fields},
+    else:
+        log_event(
+            log,
+            logging.INFO,
+            f"{method} {path} answered {status}",
+            {"event": "http.request.completed", "event.outcome": "success", **fields},
         )

@@ -60,6 +60,12 @@ _MIN_SECRET_LENGTH = 4
 _known_lock = threading.Lock()
 _known_values: set[str] = set()
 _known_pattern: re.Pattern[str] | None = None
+# Short texts already redacted against the secrets known now (a log line's message and fields
+# repeat: "POST /queue/token answered 201" ran the three patterns for every request). Replaced,
+# not cleared, when a secret is registered, so that no result from before it is ever reused.
+_redacted_texts: dict[str, str] = {}
+_KEPT_TEXT_LENGTH = 256
+_MAX_KEPT_TEXTS = 4096
 
 
 @lru_cache(maxsize=4096)
@@ -70,7 +76,7 @@ def is_secret_name(name: str) -> bool:
 
 def register_secret(value: str | None) -> None:
     """Mask this exact value wherever it appears in a log record from now on."""
-    global _known_pattern
+    global _known_pattern, _redacted_texts
     if not value or len(value) < _MIN_SECRET_LENGTH:
         return
     with _known_lock:
@@ -79,6 +85,7 @@ def register_secret(value: str | None) -> None:
         _known_values.add(value)
         ordered = sorted(_known_values, key=len, reverse=True)
         _known_pattern = re.compile("|".join(re.escape(item) for item in ordered))
+        _redacted_texts = {}
 
 
 def register_secrets_from_environment(environ: Mapping[str, str] | None = None) -> None:
@@ -111,6 +118,18 @@ def _read_small_file(path: str) -> str | None:
 
 def redact_text(text: str) -> str:
     """Free text with secret-carrying patterns and known secret values masked."""
+    kept = _redacted_texts  # read before the pattern: register_secret replaces it after
+    redacted = kept.get(text)
+    if redacted is None:
+        redacted = _redact_text(text)
+        if len(text) <= _KEPT_TEXT_LENGTH:
+            if len(kept) >= _MAX_KEPT_TEXTS:
+                kept.clear()
+            kept[text] = redacted
+    return redacted
+
+
+def _redact_text(text: str) -> str:
     if _MIGHT_CARRY_SECRET.search(text):
         for pattern, replacement in _TEXT_PATTERNS:
             text = pattern.sub(replacement, text)

@@ -140,3 +140,11 @@ def test_secret_query_values_are_masked_in_urls_and_the_rest_kept() -> None:
     )
     assert redact_url("api_key=k3y&page=2", query_only=True) == "api_key=[REDACTED]&page=2"
     assert redact_url("/concerts/7/schedules") == "/concerts/7/schedules"
+
+
+def test_a_text_redacted_before_a_secret_was_registered_is_masked_after() -> None:
+    """Short texts are kept once redacted; a secret registered later still masks them."""
+    text = "the caller sent late-registered-secret-0042 again"
+    assert redact_text(text) == text
+    register_secret("late-registered-secret-0042")
+    assert redact_text(text) == "the caller sent [REDACTED] again"
