@@ -29,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from instrumentation import metrics
+from instrumentation.lean_spans import LeanTracer
 from instrumentation.redaction import redact_url
 from instrumentation.settings import TelemetrySettings, load_settings, service_resource
 from instrumentation.span_encoding import LeanOtlpSpanExporter
@@ -166,7 +167,7 @@ def instrument_sqlalchemy(engine: Engine) -> None:
     if _provider is None or engine in _instrumented_engines:
         return
     _instrumented_engines.add(engine)
-    sql_tracer = trace.get_tracer(TRACER_NAME, tracer_provider=_provider)
+    sql_tracer = LeanTracer(_provider, TRACER_NAME)
     system = "mysql" if engine.dialect.name in ("mysql", "mariadb") else engine.dialect.name
     database = engine.url.database or ""
     common: dict[str, str | int] = {"db.system": system, "db.name": database}

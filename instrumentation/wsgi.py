@@ -26,10 +26,12 @@ from typing import Any
 from flask import Flask, Response, g, got_request_exception, request
 from opentelemetry import context, propagate, trace
 from opentelemetry.propagators.textmap import Getter
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client.metrics import MetricWrapperBase
 
 from instrumentation.http_requests import QUIET_PATHS, record_request
+from instrumentation.lean_spans import LeanTracer
 from instrumentation.metrics import render_metrics
 from instrumentation.settings import TelemetrySettings, load_settings
 from instrumentation.tracing import TRACER_NAME, configure_tracing
@@ -55,7 +57,7 @@ def instrument_flask(
     if not settings.enabled:
         return app
     provider = configure_tracing(service_name, settings)
-    tracer = trace.get_tracer(TRACER_NAME, tracer_provider=provider)
+    tracer = _server_tracer(provider)
 
     def start_request() -> None:
         g.soundcheck_started = time.perf_counter()
@@ -123,6 +125,13 @@ def _record(response: Response) -> Response:
     return response
 
 
+def _server_tracer(provider: TracerProvider | None) -> trace.Tracer:
+    """Lean spans (`lean_spans.py`) where this module's tracing provider is in place."""
+    if provider is None:
+        return trace.get_tracer(TRACER_NAME)
+    return LeanTracer(provider, TRACER_NAME)
+
+
 class _EnvironGetter(Getter[Mapping[str, Any]]):
     """W3C trace context (`traceparent`, `tracestate`, `baggage`) from a WSGI environ."""
 
@@ -188,8 +197,7 @@ def instrument_wsgi_route(
     settings = settings or load_settings()
     if not settings.enabled:
         return handler
-    provider = configure_tracing(service_name, settings)
-    tracer = trace.get_tracer(TRACER_NAME, tracer_provider=provider)
+    tracer = _server_tracer(configure_tracing(service_name, settings))
 
     def traced(environ: dict[str, Any]) -> Answer:
         started = time.perf_counter()
