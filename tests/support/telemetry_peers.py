@@ -1,7 +1,8 @@
 """Real protocol peers for instrumentation tests: a Fluentd forward receiver and an OTLP/HTTP
 traces receiver. They speak the wire protocols the production pipeline speaks (msgpack forward
 protocol with chunk acks; protobuf `ExportTraceServiceRequest`), so the code under test runs
-unchanged; they keep what they receive in memory for the test to inspect.
+unchanged; they keep what they receive in memory for the test to inspect. `KeptSpans` keeps
+what a provider exports without a wire in between.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,21 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from tests.support.polling import eventually
+
+
+class KeptSpans(SpanExporter):
+    """The spans a provider's processor exports, kept as they are (no wire in between)."""
+
+    def __init__(self) -> None:
+        self.spans: list[ReadableSpan] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.spans.extend(spans)
+        return SpanExportResult.SUCCESS
 
 
 def free_port() -> int:

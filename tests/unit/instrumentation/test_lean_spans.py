@@ -12,7 +12,7 @@ from opentelemetry.exporter.otlp.proto.common._internal.trace_encoder import _en
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
@@ -20,6 +20,7 @@ from opentelemetry.trace.span import TraceState
 
 from instrumentation.lean_spans import LeanSpan, LeanTracer
 from instrumentation.span_encoding import SpanEncoder
+from tests.support.telemetry_peers import KeptSpans
 
 RESOURCE = Resource({"service.name": "booking", "service.instance.id": "test"})
 SCOPE = "soundcheck.instrumentation"
@@ -45,16 +46,7 @@ class CountingIds(RandomIdGenerator):
         return next(self.counter) << 64 | 0xABC
 
 
-class Kept(SpanExporter):
-    def __init__(self) -> None:
-        self.spans: list[ReadableSpan] = []
-
-    def export(self, spans: object) -> SpanExportResult:
-        self.spans.extend(spans)  # type: ignore[call-overload]
-        return SpanExportResult.SUCCESS
-
-
-def provider_keeping(kept: Kept, **options: object) -> TracerProvider:
+def provider_keeping(kept: KeptSpans, **options: object) -> TracerProvider:
     provider = TracerProvider(resource=RESOURCE, id_generator=CountingIds(), **options)  # type: ignore[arg-type]
     provider.add_span_processor(SimpleSpanProcessor(kept))
     return provider
@@ -106,7 +98,7 @@ def encoded_without_times(span: ReadableSpan) -> bytes:
 
 
 def spans_of(make_tracer: Callable[[TracerProvider], trace.Tracer]) -> list[ReadableSpan]:
-    kept = Kept()
+    kept = KeptSpans()
     a_request(make_tracer(provider_keeping(kept)))
     return kept.spans
 
@@ -140,7 +132,7 @@ def test_the_lean_encoder_writes_the_sdk_encoders_bytes_for_lean_spans() -> None
 
 def test_a_span_the_sampler_drops_is_the_sdks_non_recording_span() -> None:
     for make in (lambda p: p.get_tracer(SCOPE), lambda p: LeanTracer(p, SCOPE)):
-        kept = Kept()
+        kept = KeptSpans()
         provider = provider_keeping(kept, sampler=ParentBased(ALWAYS_OFF))
         span = make(provider).start_span("POST /queue/token", kind=SpanKind.SERVER)
         assert not span.is_recording()
@@ -150,7 +142,7 @@ def test_a_span_the_sampler_drops_is_the_sdks_non_recording_span() -> None:
 
 
 def test_a_span_ended_twice_is_exported_once_and_changes_after_its_end_are_ignored() -> None:
-    kept = Kept()
+    kept = KeptSpans()
     span = LeanTracer(provider_keeping(kept), SCOPE).start_span("GET")
     span.end()
     span.set_attribute("late", 1)
