@@ -153,6 +153,7 @@ def _count_redis_pipeline(span: Span, instance: Any, response: Any) -> None:
 # --- SQL -------------------------------------------------------------------------------------
 
 _SQL_OPERATIONS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+_OPERATION_NAMES = (*_SQL_OPERATIONS, "other")
 
 
 def instrument_sqlalchemy(engine: Engine) -> None:
@@ -176,12 +177,14 @@ def instrument_sqlalchemy(engine: Engine) -> None:
     if engine.url.port:
         common["server.port"] = engine.url.port
 
+    counted = {name: metrics.DB_QUERIES.labels(operation=name) for name in _OPERATION_NAMES}
+
     def before(
         connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
     ) -> None:
         head = statement.lstrip()[:6].upper()
         operation = head if head in _SQL_OPERATIONS else "other"
-        metrics.DB_QUERIES.labels(operation=operation).inc()
+        counted[operation].inc()
         if context is None:
             return
         attributes = dict(common)
