@@ -29,6 +29,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace import Tracer as SdkTracer
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util import types
@@ -54,6 +55,7 @@ class LeanTracer(trace.Tracer):
         self.scope: InstrumentationScope | None = getattr(
             sdk_tracer, "_instrumentation_scope", None
         )
+        self._parent_decides = _is_parent_based_always_on(provider.sampler)
         limits = provider._span_limits
         self._lean = (
             isinstance(sdk_tracer, SdkTracer)
@@ -93,8 +95,14 @@ class LeanTracer(trace.Tracer):
         else:
             trace_id = parent.trace_id
             random_trace_id = parent.trace_flags.random_trace_id
-        result = self._sampler.should_sample(context, trace_id, name, kind, attributes, links)
-        sampled = result.decision.is_sampled()  # type: ignore[no-untyped-call]
+        if self._parent_decides:  # the default sampler's decision, without its objects
+            sampled = recording = parent is None or parent.trace_flags.sampled
+            trace_state = parent.trace_state if parent is not None else None
+        else:
+            result = self._sampler.should_sample(context, trace_id, name, kind, attributes, links)
+            sampled = result.decision.is_sampled()  # type: ignore[no-untyped-call]
+            recording = result.decision.is_recording()  # type: ignore[no-untyped-call]
+            trace_state, attributes = result.trace_state, result.attributes
         flags = TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT
         if random_trace_id:
             flags |= TraceFlags.RANDOM_TRACE_ID
@@ -103,11 +111,11 @@ class LeanTracer(trace.Tracer):
             self._ids.generate_span_id(),
             is_remote=False,
             trace_flags=TraceFlags(flags),
-            trace_state=result.trace_state,
+            trace_state=trace_state,
         )
-        if not result.decision.is_recording():  # type: ignore[no-untyped-call]
+        if not recording:
             return trace.NonRecordingSpan(span_context)
-        span = LeanSpan(name, span_context, parent, kind, self, result.attributes, start_time)
+        span = LeanSpan(name, span_context, parent, kind, self, attributes, start_time)
         self._processor.on_start(span, parent_context=context)  # type: ignore[arg-type]
         return span
 
@@ -121,6 +129,19 @@ class LeanTracer(trace.Tracer):
     def _ended(self, span: LeanSpan) -> None:
         self._processor._on_ending(span)  # type: ignore[arg-type]
         self._processor.on_end(span)  # type: ignore[arg-type]
+
+
+def _is_parent_based_always_on(sampler: Sampler) -> bool:
+    """The SDK's default sampler (`parentbased_always_on`): a span is sampled when it has no
+    parent or a sampled one, and carries its parent's trace state."""
+    return (
+        type(sampler) is ParentBased
+        and sampler._root is ALWAYS_ON
+        and sampler._remote_parent_sampled is ALWAYS_ON
+        and sampler._local_parent_sampled is ALWAYS_ON
+        and sampler._remote_parent_not_sampled is ALWAYS_OFF
+        and sampler._local_parent_not_sampled is ALWAYS_OFF
+    )
 
 
 class LeanSpan(trace.Span):

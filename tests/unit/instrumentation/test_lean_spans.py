@@ -14,7 +14,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.span import TraceState
 
@@ -149,3 +149,18 @@ def test_a_span_ended_twice_is_exported_once_and_changes_after_its_end_are_ignor
     span.end()
     assert len(kept.spans) == 1
     assert kept.spans[0].attributes == {}
+
+
+def test_under_the_default_sampler_a_span_follows_its_parents_decision_as_the_sdks_does() -> None:
+    unsampled = SpanContext(
+        CALLER.trace_id, CALLER.span_id, True, TraceFlags(0), CALLER.trace_state
+    )
+    for parent in (CALLER, unsampled, None):
+        made = []
+        for make in (lambda p: p.get_tracer(SCOPE), lambda p: LeanTracer(p, SCOPE)):
+            provider = provider_keeping(KeptSpans(), sampler=ParentBased(ALWAYS_ON))
+            within = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
+            span = make(provider).start_span("GET", context=within)
+            made.append((span.is_recording(), span.get_span_context()))
+        assert made[0] == made[1]
+        assert made[1][0] is (parent is not unsampled)
