@@ -126,3 +126,37 @@ def start_plain(
         env={"BOOKING_DATABASE_URL": url, **overrides},
     )
     return process
+
+
+def main() -> None:
+    """Serve the plain form beside the stack until Ctrl-C, for `soundcheck load run token-spike
+    --target URL`: the service's scenario against its own statements with nothing around them."""
+    import argparse
+    import signal
+    import threading
+
+    from bench.side_services import free_port, wait_healthy
+    from soundcheck.settings import load_settings
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, help="default: a free one")
+    args = parser.parse_args()
+    settings = load_settings()
+    port = args.port or free_port(settings.host)
+    database = f"{settings.mariadb_database}_bench_plain"
+    process = start_plain(settings, settings.home / "bench" / "plain", port, database)
+    url = f"http://{settings.host}:{port}"
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        wait_healthy("plain form", url, process)
+        print(f"plain form: {url} (database {database}); Ctrl-C stops it", flush=True)
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        process.stop()
+
+
+if __name__ == "__main__":
+    main()
