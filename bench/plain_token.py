@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from booking_app import schema
-from booking_app.db import make_engine, utcnow
+from booking_app.db import committed, make_engine, utcnow
 from booking_app.queue_statements import QueueLimits, issue, position
 from booking_app.settings import BookingSettings, GunicornSettings
 from instrumentation.collector import keep_startup_objects_out_of_collections
@@ -66,7 +66,7 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
     if not isinstance(user_id, str) or not 0 < len(user_id) <= 64:
         return _answer(start_response, "400 Bad Request", {"error": "invalid_request"})
     engine, limits = _engine_and_limits()
-    with engine.begin() as conn:
+    with committed(engine) as conn:
         issued = issue(conn, limits, user_id, utcnow())
     if issued.already_live:
         return _answer(start_response, "409 Conflict", {"error": "token_already_issued"})
