@@ -9,10 +9,10 @@ DEBIAN_PACKAGES=(
   mariadb-server mariadb-client          # MariaDB, own datadir under .soundcheck/
   redis-server redis-sentinel            # Redis (+ sentinels for the HA drills)
   prometheus prometheus-alertmanager     # Prometheus, promtool, Alertmanager, amtool
-  prometheus-redis-exporter prometheus-mysqld-exporter  # exporters Prometheus scrapes (issue 6)
+  prometheus-redis-exporter prometheus-mysqld-exporter  # exporters Prometheus scrapes: Redis and MariaDB metrics
   prometheus-node-exporter prometheus-elasticsearch-exporter
-  prometheus-blackbox-exporter           # health probes: "service down" = no answer (issue 14)
-  haproxy                                # load balancer in front of N booking instances (issue 14)
+  prometheus-blackbox-exporter           # health probes: "service down" = no answer, not a slow scrape
+  haproxy                                # load balancer in front of N booking instances (scale-out)
   openjdk-17-jdk-headless maven          # Kafka and Elasticsearch run from Maven Central jars
   python3 python3-venv                   # the virtualenv; uv installs the locked packages
   chromium                               # headless checks of load reports (Playwright drives it)
