@@ -9,7 +9,9 @@ A side is the plain form (KIND `plain`, bench/plain_token.py), the service unins
 database of its own with the service's gunicorn workers and threads; `VARIABLE=VALUE` are more
 environment variables for it (`BOOKING_THREADS=4`), `driver=NAME` its MySQL driver
 (SQLAlchemy's name: pymysql, or mysqldb where mysqlclient is installed) and `code=DIR` an older
-checkout to run it from (`git archive COMMIT | tar -x -C DIR`). Without `--side`: plain,
+checkout to run it from (`git archive COMMIT | tar -x -C DIR`; without `code=` a side runs
+the checkout this virtualenv's editable install points at, whatever directory the command runs
+in). Without `--side`: plain,
 uninstrumented, instrumented.
 
 Each round, the sides in an order that rotates from round to round, `--clients` threads send
