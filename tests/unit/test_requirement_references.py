@@ -16,12 +16,26 @@ CITED = re.compile(r"(?<![\w%/-])([BOARL](?:1[0-9]|[1-9])|S[1-9])(?![\w%/])")
 # Named on purpose as IDs that do not exist.
 NOT_CITATIONS = {("S9", "tests/unit/loadtest/test_load_stages_and_thresholds.py")}
 ISSUE_NUMBER = re.compile(r"\bissues? #?[0-9]+", re.IGNORECASE)
+# Every text a reader of the repository meets: code, docs, configuration, scripts, build files,
+# pages (a comment in setup.sh or a pom.xml is read as much as a docstring).
+CHECKED = (
+    "*.py",
+    "*.md",
+    "*.yml",
+    "*.yaml",
+    "*.sh",
+    "*.xml",
+    "*.toml",
+    "*.html",
+    "*.js",
+    "Makefile",
+)
 EXPLAINED = re.compile(r"^\| ([BOARL]\d+) \||\*\*(S\d)\*\*", re.MULTILINE)
 
 
 def citing_files() -> list[Path]:
     listed = subprocess.run(
-        ["git", "ls-files", "*.py", "*.md", "*.yml", "*.yaml"],
+        ["git", "ls-files", *CHECKED],
         cwd=ROOT,
         capture_output=True,
         text=True,
