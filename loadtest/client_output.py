@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +21,34 @@ from loadtest.locust_session import collector
 PROGRESS_EVERY_SECONDS = 1.0
 PLAIN_PROGRESS_EVERY_SECONDS = 10.0
 users_by_second: dict[int, int] = {}
+in_flight_by_second: dict[int, int] = {}  # the open model's: its one user says nothing
 
 
-def progress(runner: Runner, total: float, began: float, done: Event) -> None:
-    """A live line: elapsed, users, requests/s, p95 and errors so far (stderr)."""
+def progress(
+    runner: Runner,
+    total: float,
+    began: float,
+    done: Event,
+    in_flight: Callable[[], int] | None = None,
+) -> None:
+    """A live line: elapsed, users (or, given `in_flight`, the open model's arrivals waiting
+    for their answers), requests/s, p95 and errors so far (stderr)."""
     live = sys.stderr.isatty()
     last_plain = 0.0
     while not done.is_set():
         gevent.sleep(PROGRESS_EVERY_SECONDS)
         now = time.time()
-        users_by_second[int(now)] = runner.user_count
+        if in_flight is None:
+            label, count = "users", runner.user_count
+            users_by_second[int(now)] = count
+        else:
+            label, count = "in flight", in_flight()
+            in_flight_by_second[int(now)] = count
         stats = runner.stats.total
         p95 = stats.get_response_time_percentile(0.95) if stats.num_requests else 0
         errors = 100.0 * stats.fail_ratio
         line = (
-            f"{now - began:6.0f}/{total:.0f} s  users {runner.user_count:5d}  "
+            f"{now - began:6.0f}/{total:.0f} s  {label} {count:5d}  "
             f"{stats.current_rps:7.1f} req/s  p95 {p95 or 0:6.0f} ms  errors {errors:5.2f} %"
         )
         if live:
@@ -82,6 +96,10 @@ def write_client(
         }
     if steps is not None:
         from loadtest.collector import percentile
+
+        for point in client["series"]:
+            point["in_flight"] = in_flight_by_second.get(point["t"], 0)
+        client["in_flight_peak"] = max(in_flight_by_second.values(), default=0)
 
         for step in steps:
             measured = collector.steps.get(step["step"], {"requests": 0, "failures": 0, "ms": []})

@@ -33,6 +33,7 @@ class ArrivalUser(FastHttpUser):
     concurrency = 1000
     wait_time = constant(0)
     finished: Event = Event()
+    pool: Pool | None = None  # the arrivals in flight, for the progress line
     steps_out: list[dict[str, Any]] = []  # noqa: RUF012 - one instance per process
 
     @task
@@ -42,7 +43,7 @@ class ArrivalUser(FastHttpUser):
         turn = self._arrivals(scenario, plan)
         if plan.get("sending_file"):  # a drill injects its fault once the arrivals flow
             Path(plan["sending_file"]).touch()
-        pool = Pool(size=int(plan["max_in_flight"]))
+        pool = ArrivalUser.pool = Pool(size=int(plan["max_in_flight"]))
         for index, rate in enumerate(plan["rates"]):
             self.steps_out.append(self._step(index, float(rate), plan, pool, turn))
             if not plan["steps_after_break"] and not step_held(
@@ -110,6 +111,11 @@ class ArrivalUser(FastHttpUser):
         visitor.iteration(arrival)
 
 
+def in_flight() -> int:
+    """Arrivals sent and not yet answered."""
+    return len(ArrivalUser.pool) if ArrivalUser.pool is not None else 0
+
+
 def run_open(plan: dict[str, Any], out: Path) -> None:
     configure_users(plan)
     ArrivalUser.host = plan["target"]
@@ -119,7 +125,7 @@ def run_open(plan: dict[str, Any], out: Path) -> None:
     began = time.time()
     done = Event()
     total = float(plan["step_seconds"]) * len(plan["rates"])
-    ticker = gevent.spawn(progress, runner, total, began, done)
+    ticker = gevent.spawn(progress, runner, total, began, done, in_flight)
     runner.start(1, spawn_rate=1)
     ArrivalUser.finished.wait()
     runner.quit()

@@ -240,7 +240,7 @@ def headline(summary: dict[str, Any]) -> str:
         f"{when(run['started_at'])} · {fmt(run['duration_seconds'])} s · target "
         f"<code>{html.escape(run['target'])}</code> · "
         + (
-            "open-model arrivals · "
+            f"open-model arrivals, peak {client.get('in_flight_peak', 0)} in flight · "
             if run.get("kind") == "capacity"
             else f"peak {client['users_peak']} users · "
         )

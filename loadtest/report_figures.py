@@ -67,10 +67,16 @@ def client_figures(summary: dict[str, Any]) -> list[go.Figure]:
     throughput = figure("Throughput and errors", "requests/s")
     throughput.add_scatter(x=x, y=[p["requests"] for p in series], name="requests/s", mode="lines")
     throughput.add_bar(x=x, y=[p["failures"] for p in series], name="errors/s", marker_color=FAIL)
-    users = figure("Virtual users", "users", height=260)
-    users.add_scatter(
-        x=x, y=[p["users"] for p in series], name="users", mode="lines", fill="tozeroy"
+    # The open model has one user, its scheduler: what rises with the load there is the
+    # arrivals sent and not yet answered.
+    open_model = "in_flight_peak" in client
+    key, title, name = (
+        ("in_flight", "Arrivals waiting for an answer", "in flight")
+        if open_model
+        else ("users", "Virtual users", "users")
     )
+    users = figure(title, name, height=260)
+    users.add_scatter(x=x, y=[p[key] for p in series], name=name, mode="lines", fill="tozeroy")
     for fig in (latency, throughput, users):
         mark_alerts(fig, alerts, start)
     return [latency, throughput, users]

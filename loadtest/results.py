@@ -23,9 +23,10 @@ def write(summary: dict[str, Any], folder: Path) -> None:
         "report": "report.html",
     }
     client, server = summary["client"], summary["server"]
+    in_flight = ["in_flight"] if "in_flight_peak" in client else []
     write_csv(
         folder / "series.csv",
-        ["t", "users", "requests", "failures", "p50_ms", "p95_ms", "p99_ms"],
+        ["t", "users", *in_flight, "requests", "failures", "p50_ms", "p95_ms", "p99_ms"],
         client["series"],
     )
     write_csv(

@@ -184,6 +184,16 @@ def test_capacity_steps_up_with_open_arrivals(run_load: Callable[..., LoadResult
     held = [s["rate"] for s in steps if s["held"]]
     assert summary["capacity"]["max_rate_held"] == (max(held) if held else None)
     assert result.code == (0 if held else 1)
+    # The open model's one user (its scheduler) says nothing: the arrivals in flight are shown.
+    client = summary["client"]
+    assert client["in_flight_peak"] == max(p["in_flight"] for p in client["series"])
+    assert "in flight" in result.stderr
+    assert " users " not in result.stderr
+    assert result.folder is not None
+    report = (result.folder / "report.html").read_text()
+    assert "Arrivals waiting for an answer" in report
+    assert "Virtual users" not in report
+    assert "in_flight" in (result.folder / "series.csv").read_text().splitlines()[0]
 
 
 def test_compare_puts_two_runs_side_by_side(
