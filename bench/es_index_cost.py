@@ -8,7 +8,7 @@ One POST /queue/token leaves four documents in Elasticsearch: its log line and i
 ids like the pipeline's: the same id on a resend overwrites instead of doubling). Each round,
 every variant in an order that rotates from round to round gets a fresh pair of indices (a logs
 one, a traces one, with the stack's own mappings and settings but for what the variant changes),
-`--requests` requests' documents in bulks of `--bulk` lines' documents, then a refresh and a
+`--requests` requests' documents in bulks of `--bulk` requests' documents, then a refresh and a
 flush; the figure is the stack Elasticsearch's CPU seconds (user + system of its threads, from
 /proc through psutil) over that, divided by the requests. The median over rounds is printed,
 each against `current`. The indices are deleted after their round. Not a test.
@@ -189,10 +189,10 @@ def measure(
     bodies = index_bodies()
     VARIANTS[variant](bodies)
     indices = {kind: f"bench-es-cost-{run}-{variant}-{kind}" for kind in bodies}
-    for kind, name in indices.items():
-        client.put(f"/{name}", json=bodies[kind]).raise_for_status()
     payloads = list(bulks(indices, args.requests, args.bulk, variant != "auto-ids", run))
     try:
+        for kind, name in indices.items():
+            client.put(f"/{name}", json=bodies[kind]).raise_for_status()
         before = tree_cpu_seconds(es_pid)
         for payload in payloads:
             answer = client.post(

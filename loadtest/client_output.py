@@ -24,6 +24,14 @@ users_by_second: dict[int, int] = {}
 in_flight_by_second: dict[int, int] = {}  # the open model's: its one user says nothing
 
 
+def note_in_flight(count: int) -> None:
+    """An open-model send saw `count` arrivals in flight: each second keeps its most (a sample
+    once a second would miss a pile-up between two samples)."""
+    second = int(time.time())
+    if count > in_flight_by_second.get(second, 0):
+        in_flight_by_second[second] = count
+
+
 def progress(
     runner: Runner,
     total: float,
@@ -43,7 +51,6 @@ def progress(
             users_by_second[int(now)] = count
         else:
             label, count = "in flight", in_flight()
-            in_flight_by_second[int(now)] = count
         stats = runner.stats.total
         p95 = stats.get_response_time_percentile(0.95) if stats.num_requests else 0
         errors = 100.0 * stats.fail_ratio

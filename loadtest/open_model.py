@@ -16,7 +16,7 @@ from gevent.pool import Pool
 from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 
-from loadtest.client_output import progress, step_held, write_client
+from loadtest.client_output import note_in_flight, progress, step_held, write_client
 from loadtest.closed_model import configure_users
 from loadtest.locust_session import LocustSession, collector, state
 from loadtest.scenario import Scenario, Visitor
@@ -90,6 +90,7 @@ class ArrivalUser(FastHttpUser):
             else:
                 visitor, session = next(turn)
                 pool.spawn(self._arrival, visitor, session, index)
+            note_in_flight(len(pool))
             next_at += 1.0 / rate
         return {
             "step": index,
