@@ -16,11 +16,25 @@ SCHEDULE = "schedule_popular"
 CUSTOMER_PREFIX = "alerting-"  # every customer one_customer makes
 
 
-def one_customer(base_url: str, run: str, number: int) -> list[int]:
-    """Queue token, concert reads, points, a reservation (or 409) and its payment."""
+def one_customer(
+    base_url: str, run: str, number: int, failures: list[str] | None = None
+) -> list[int]:
+    """Queue token, concert reads, points, a reservation (or 409) and its payment. Each answer
+    of 500 or more is added to `failures` as 'METHOD path: status body', so that a test's
+    failure says which request failed and why, not only that one did."""
     user = f"{CUSTOMER_PREFIX}{run}-{number}"
     codes = []
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+
+    def note_failure(response: httpx.Response) -> None:
+        if response.status_code >= 500 and failures is not None:
+            response.read()
+            request = response.request
+            failures.append(
+                f"{request.method} {request.url.path}: {response.status_code} {response.text}"
+            )
+
+    hooks = {"response": [note_failure]}
+    with httpx.Client(base_url=base_url, timeout=30, event_hooks=hooks) as client:
         token = client.post("/queue/token", json={"userId": user})
         codes.append(token.status_code)
         headers = {"X-Queue-Token": token.json().get("tokenValue", "")}
@@ -52,11 +66,14 @@ def one_customer(base_url: str, run: str, number: int) -> list[int]:
     return codes
 
 
-def drive_load(base_url: str, customers: int = 30, parallel: int = 6) -> list[int]:
-    """Every status code answered; bounded by `customers` (a few seconds on this machine)."""
+def drive_load(
+    base_url: str, customers: int = 30, parallel: int = 6, failures: list[str] | None = None
+) -> list[int]:
+    """Every status code answered; bounded by `customers` (a few seconds on this machine).
+    `failures` collects each answer of 500 or more, with its request and body."""
     run = uuid.uuid4().hex[:8]
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        results = pool.map(lambda n: one_customer(base_url, run, n), range(customers))
+        results = pool.map(lambda n: one_customer(base_url, run, n, failures), range(customers))
         return [code for codes in results for code in codes]
 
 

@@ -31,10 +31,11 @@ def promql(expr: str) -> str:
 def after_load(stack: Stack, prometheus: PrometheusApi) -> PrometheusApi:
     from tests.support.booking_load import drive_load, release_customers
 
-    codes = drive_load(stack.part("booking").address())
+    failures: list[str] = []
+    codes = drive_load(stack.part("booking").address(), failures=failures)
     release_customers(stack.settings)  # their ACTIVE tokens would fill the queue for 600 s
     assert codes.count(201) > 0, f"the load booked nothing: {sorted(set(codes))}"
-    assert not [c for c in codes if c >= 500], "the load itself must not fail"
+    assert not failures, f"the load itself must not fail: {failures[:5]}"
     return prometheus
 
 
