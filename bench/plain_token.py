@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from booking_app import schema
 from booking_app.db import committed, make_engine, utcnow
-from booking_app.queue_statements import QueueLimits, issue, position
+from booking_app.queue_statements import QueueLimits, issue, position, settle, settled
 from booking_app.settings import BookingSettings, GunicornSettings
 from instrumentation.collector import keep_startup_objects_out_of_collections
 from soundcheck import REPO_ROOT
@@ -70,8 +70,11 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
         issued = issue(conn, limits, user_id, utcnow())
     if issued.already_live:
         return _answer(start_response, "409 Conflict", {"error": "token_already_issued"})
-    place = position(issued.token_id, issued.status, issued.oldest_waiting_id)
-    body = {"tokenValue": issued.token, "status": issued.status, "position": place}
+    # As the service's waiting_queue.issue_token: settle after a request that saw room.
+    ran = list(settle(lambda: committed(engine), limits, utcnow)) if issued.saw_room else []
+    status, oldest = settled(issued, ran[-1] if ran else None)
+    place = position(issued.token_id, status, oldest)
+    body = {"tokenValue": issued.token, "status": status, "position": place}
     return _answer(start_response, "201 Created", body)
 
 

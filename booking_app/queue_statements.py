@@ -12,6 +12,8 @@ where a statement built once keeps its key (docs/PERFORMANCE.md).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +67,8 @@ class Issued:
     oldest_waiting_id: int | None
     activation: Activation | None
     already_live: bool = False
+    # It saw room: it took the queue_state lock or found it taken, so `settle` runs after it.
+    saw_room: bool = False
 
 
 def live(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
@@ -109,39 +113,125 @@ ISSUE_READ = select(
     _oldest_waiting(),
 )
 INSERT_TOKEN = insert(queue_tokens)
+# Read again after the queue_state lock: the first read took no lock, and under READ COMMITTED
+# this one sees every activation committed while the request waited for the lock.
+QUEUE_READ = select(_count_of(ACTIVE), _oldest_waiting())
 
 
 def issue(conn: Connection, limits: QueueLimits, user_id: str, now: datetime) -> Issued:
-    """A new WAITING token for `user_id`, activated at once when there is room.
+    """A new token for `user_id`: WAITING, or ACTIVE at once when there is room.
 
     One read asks for the user's live token, the ACTIVE count and the oldest WAITING id
-    together. With room, the queue_state row is locked before the insert, as every change of
-    ACTIVE tokens takes it first (see `activate`): the lock order stays the same everywhere."""
+    together. With room, the request tries the queue_state row lock, which every change of
+    ACTIVE tokens takes first (see `activate`), so the lock order stays the same everywhere.
+
+    It only tries: every request of a ticket opening's first second sees room (none of the
+    first activations has committed yet), and waiting for the lock in turn piled them up for
+    seconds, past the lock wait timeout on a slow machine. A request that finds the lock taken
+    inserts its token WAITING and commits; `settle`, run after the commit, activates it (see
+    there why none is left behind). A request that gets the lock, with room and nobody
+    WAITING under it, inserts its token ACTIVE: the lock, one read, the insert. Otherwise it
+    runs the whole activation (expiry sweeps, FIFO pick) behind its insert."""
     existing, active, oldest = conn.execute(ISSUE_READ, {"user_id": user_id, "now": now}).one()
     if existing is not None:
         return Issued("", int(existing), "", None, None, already_live=True)
     room = active < limits.max_active_tokens
-    if room:
-        lock_queue_state(conn)
+    if not room or not lock_queue_state(conn, wait=False):
+        token, token_id = _insert(conn, limits, user_id, now)
+        return Issued(token, token_id, WAITING, oldest, None, saw_room=room)
+    active, oldest = conn.execute(QUEUE_READ).one()
+    if oldest is None and active < limits.max_active_tokens:
+        return _issue_active(conn, limits, user_id, now, int(active))
+    token, token_id = _insert(conn, limits, user_id, now)
+    done = activate(conn, limits, now)
+    oldest = done.oldest_waiting_id
+    return Issued(token, token_id, _status(token_id, oldest), oldest, done, saw_room=True)
+
+
+def _status(token_id: int, oldest_waiting_id: int | None) -> str:
+    """A token's status just after an activation: WAITING unless no older one waits."""
+    waiting = oldest_waiting_id is not None and oldest_waiting_id <= token_id
+    return WAITING if waiting else ACTIVE
+
+
+def settled(issued: Issued, last: Activation | None) -> tuple[str, int | None]:
+    """The new token's status and the oldest WAITING id once `settle` ran, `last` being the
+    last activation it ran (None: it ran none, and the token is as `issue` left it)."""
+    if last is None or issued.status != WAITING:
+        return issued.status, issued.oldest_waiting_id
+    return _status(issued.token_id, last.oldest_waiting_id), last.oldest_waiting_id
+
+
+def _insert(
+    conn: Connection, limits: QueueLimits, user_id: str, now: datetime, status: str = WAITING
+) -> tuple[str, int]:
+    """A new token (its value and id), WAITING or ACTIVE from now."""
     token = secrets.token_hex(16)
+    lifetime = (
+        limits.active_token_ttl_seconds if status == ACTIVE else limits.waiting_token_ttl_seconds
+    )
     new_token = {
         "token": token,
         "user_id": user_id,
-        "status": WAITING,
+        "status": status,
         "created_at": now,
-        "expires_at": now + timedelta(seconds=limits.waiting_token_ttl_seconds),
+        "activated_at": now if status == ACTIVE else None,
+        "expires_at": now + timedelta(seconds=lifetime),
     }
-    token_id = int(conn.execute(INSERT_TOKEN, new_token).lastrowid)
-    if not room:
-        return Issued(token, token_id, WAITING, oldest, None)
-    done = activate(conn, limits, now)
-    oldest = done.oldest_waiting_id
-    status = WAITING if oldest is not None and oldest <= token_id else ACTIVE
-    return Issued(token, token_id, status, oldest, done)
+    return token, int(conn.execute(INSERT_TOKEN, new_token).lastrowid)
 
 
-def lock_queue_state(conn: Connection) -> None:
-    conn.execute(select(queue_state.c.id).where(queue_state.c.id == 1).with_for_update())
+def _issue_active(
+    conn: Connection, limits: QueueLimits, user_id: str, now: datetime, active: int
+) -> Issued:
+    """The new token inserted ACTIVE: the caller holds the queue_state lock and saw room and
+    no WAITING token under it, so no one is passed over."""
+    token, token_id = _insert(conn, limits, user_id, now, ACTIVE)
+    done = Activation(1, {ACTIVE: 0, WAITING: 0}, 0, active + 1, None)
+    return Issued(token, token_id, ACTIVE, None, done, saw_room=True)
+
+
+def settle(
+    transaction: Callable[[], AbstractContextManager[Connection]],
+    limits: QueueLimits,
+    clock: Callable[[], datetime],
+) -> Iterator[Activation]:
+    """After a transaction that saw room (a token request) or held the queue_state lock (an
+    activation) committed: while there is room and a WAITING token, try the lock and activate,
+    one transaction each (`transaction()` opens one); yields each activation after its commit.
+    Stops when there is no room, nobody WAITING, or the lock is taken.
+
+    Why no token is left WAITING with room: a request that found the lock taken runs this
+    after its token committed, so it either gets the lock and activates the token, or finds
+    the lock held by a transaction that will itself run this after its commit (every holder
+    does, this loop's own transactions too: it reads again after each), and read the
+    committed token then (READ COMMITTED: each statement sees every commit before it).
+
+    It ends: a round that goes on found a WAITING token and room, and its activation takes
+    the oldest WAITING tokens after sweeping the expired ones, so the next round only goes
+    on for a token committed meanwhile."""
+    while True:
+        with transaction() as conn:
+            active, oldest = conn.execute(QUEUE_READ).one()
+            if oldest is None or active >= limits.max_active_tokens:
+                return
+            if not lock_queue_state(conn, wait=False):
+                return
+            done = activate(conn, limits, clock())
+        yield done
+
+
+LOCK_QUEUE_STATE = select(queue_state.c.id).where(queue_state.c.id == 1).with_for_update()
+TRY_LOCK_QUEUE_STATE = (
+    select(queue_state.c.id).where(queue_state.c.id == 1).with_for_update(skip_locked=True)
+)
+
+
+def lock_queue_state(conn: Connection, wait: bool = True) -> bool:
+    """The queue_state row lock; with `wait=False`, only if no one holds it (SKIP LOCKED):
+    False when another transaction does."""
+    found = conn.execute(LOCK_QUEUE_STATE if wait else TRY_LOCK_QUEUE_STATE).first()
+    return found is not None
 
 
 def keep_alive(token: str, now: datetime, lifetime: timedelta) -> Update:

@@ -30,12 +30,15 @@ from booking_app.queue_statements import (
     EXPIRED,
     WAITING,
     Activation,
+    Issued,
     QueueLimits,
     activate,
     issue,
     keep_alive,
     lock_queue_state,
     position,
+    settle,
+    settled,
 )
 from booking_app.services import Services
 
@@ -65,16 +68,17 @@ def _position(conn: Connection, token_id: int, status: str) -> int:
     return position(token_id, status, oldest)
 
 
-@retry_deadlock
 def issue_token(svc: Services, user_id: str) -> TokenView:
     """A new token for a user without a live one, activated now if there is room.
 
     One transaction, three round trips when the queue is full (the new token waits), because a
     ticket opening sends this request more than any other (plan scenario 1); see
-    queue_statements.issue."""
+    queue_statements.issue. A request that saw room then settles the queue (`settle_queue`), so
+    a token that found the activation lock taken is activated before its answer, or by the
+    transaction holding that lock; its answer says WAITING only in the second case, and its
+    next GET /queue/status says ACTIVE."""
     settings = svc.settings
-    with svc.db.transaction() as conn:
-        issued = issue(conn, QueueLimits.of(settings), user_id, utcnow())
+    issued = _issue(svc, user_id)
     if issued.already_live:
         raise TokenAlreadyIssued(
             f"User {user_id!r} already holds a live queue token: keep sending that one in "
@@ -85,8 +89,25 @@ def issue_token(svc: Services, user_id: str) -> TokenView:
         )
     if issued.activation is not None:
         _count_activation(issued.activation, "issue")
-    place = position(issued.token_id, issued.status, issued.oldest_waiting_id)
-    return TokenView(issued.token, user_id, issued.status, place)
+    status, oldest = settled(issued, settle_queue(svc) if issued.saw_room else None)
+    return TokenView(issued.token, user_id, status, position(issued.token_id, status, oldest))
+
+
+@retry_deadlock
+def _issue(svc: Services, user_id: str) -> Issued:
+    with svc.db.transaction() as conn:
+        return issue(conn, QueueLimits.of(svc.settings), user_id, utcnow())
+
+
+@retry_deadlock
+def settle_queue(svc: Services) -> Activation | None:
+    """queue_statements.settle, after a transaction that held the activation lock or found it
+    taken: the last activation it ran (None when it ran none)."""
+    last = None
+    for done in settle(svc.db.transaction, QueueLimits.of(svc.settings), utcnow):
+        _count_activation(done, "settle")
+        last = done
+    return last
 
 
 def _view(conn: Connection, token: str) -> TokenView:
@@ -135,27 +156,35 @@ def expire_token(svc: Services, token: str) -> None:
     activate_tokens(svc, trigger="payment_completed", finished=token)
 
 
-@retry_deadlock
 def activate_tokens(
     svc: Services, trigger: str, only_if_room: bool = False, finished: str | None = None
 ) -> int:
     """Expire overdue tokens and activate the oldest WAITING ones up to the maximum
-    (queue_statements.activate), after the queue_state row lock.
+    (queue_statements.activate), after the queue_state row lock; then settle the queue, since a
+    token request may have found the lock taken meanwhile (queue_statements.settle).
 
     Every change of ACTIVE tokens happens after that lock: expiring a finished user's token in a
     transaction of its own locked its row by token and then its status index entry, while the
     activation's scan locks status entries and then rows; payments finishing together
     deadlocked (3-4 of 120 in a demo ticket opening, each answered 503)."""
+    done = _activate(svc, only_if_room, finished)
+    if done is None:
+        return 0
+    _count_activation(done, trigger)
+    settle_queue(svc)
+    return done.activated
+
+
+@retry_deadlock
+def _activate(svc: Services, only_if_room: bool, finished: str | None) -> Activation | None:
     settings = svc.settings
     with svc.db.transaction() as conn:
         if only_if_room:
             active = _count(conn, ACTIVE)
             if active >= settings.max_active_tokens:
-                return 0
+                return None
         lock_queue_state(conn)
-        done = activate(conn, QueueLimits.of(settings), utcnow(), finished)
-    _count_activation(done, trigger)
-    return done.activated
+        return activate(conn, QueueLimits.of(settings), utcnow(), finished)
 
 
 def _count_activation(done: Activation, trigger: str) -> None:

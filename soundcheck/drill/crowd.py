@@ -1,8 +1,12 @@
-"""Plan FP#2's crowd: "100 users at once" asking the booking service for queue tokens while long
-transactions hold the rows their requests need (`db_locks`). Each user retries at once while
-refused, as people pressing reload do, and stops once let in: at most one token per user. With
-the queue's state row locked, every request holds a gunicorn thread and a pooled connection
-until the service gives up on the lock (`BOOKING_LOCK_WAIT_TIMEOUT_SECONDS`) and answers 503.
+"""Plan FP#2's crowd: "100 users at once" charging points while long transactions hold the rows
+their requests need (`db_locks`: each user's points row, inserted by the holding session and
+never committed). Each user takes a queue token (WAITING is enough to charge), then charges,
+retrying at once while refused, as people pressing reload do, and stops once charged. Every
+charge holds a gunicorn thread and a pooled connection until the service gives up on the lock
+(`BOOKING_LOCK_WAIT_TIMEOUT_SECONDS`) and answers 503.
+
+The crowd used to ask for queue tokens with the queue's state row locked; a token request no
+longer waits for that lock (queue_statements.issue), so it no longer fills the pool.
 
 The repair sends the crowd home (idempotent; a drill process that died took its threads along)
 and expires the tokens its users got once the locks were gone."""
@@ -17,17 +21,15 @@ from typing import Any
 
 import httpx
 
-from booking_app.settings import BookingSettings
 from soundcheck.drill.actions import DrillContext, Finding
-from soundcheck.drill.definition import DrillError
+from soundcheck.drill.db_locks import hold_points_rows
 from soundcheck.drill.verdicts import check
-from soundcheck.settings import StackSettings
 from soundcheck.stack.parts.booking import expire_queue_tokens
-from soundcheck.stack.parts.mariadb import app_connection
 
 USER_PREFIX = "drill-pool-crowd-"
 REFUSED_PAUSE_SECONDS = 0.2  # after a refused connection, not to spin
 HOME_WITHIN_SECONDS = 30.0
+CHARGE = 1000  # points per charge
 
 
 @dataclass
@@ -63,36 +65,45 @@ def refusal(answer: httpx.Response) -> str:
     return str(body.get("error"))
 
 
-def active_tokens(settings: StackSettings) -> int:
-    with app_connection(settings, settings.mariadb_database) as conn, conn.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM queue_tokens WHERE status = 'ACTIVE'")
-        row: Any = cursor.fetchone()
-    return int(row[0])
+def ask(crowd: Crowd, call: Any) -> httpx.Response | None:
+    """One request, noted; None when refused without an answer (after a short pause)."""
+    try:
+        answer: httpx.Response = call()
+    except httpx.HTTPError:
+        crowd.note(None)
+        crowd.stop.wait(REFUSED_PAUSE_SECONDS)
+        return None
+    crowd.note(answer)
+    return answer
 
 
 def one_user(crowd: Crowd, http: httpx.Client, user_id: str) -> None:
-    """Ask for a token until let in (201), told it holds one (409) or the crowd goes home."""
+    """Take a queue token, then charge points until charged (200) or the crowd goes home."""
+    token = None
+    while token is None and not crowd.stop.is_set():
+        answer = ask(crowd, lambda: http.post("/queue/token", json={"userId": user_id}))
+        if answer is not None and answer.status_code == 201:
+            token = answer.json()["tokenValue"]
+        elif answer is not None and answer.status_code < 500:
+            return  # not refused, told no (a 409 or 400): nothing to retry
+    headers = {"X-Queue-Token": str(token)}
+    charge = {"amount": CHARGE}
     while not crowd.stop.is_set():
-        try:
-            answer = http.post("/queue/token", json={"userId": user_id})
-        except httpx.HTTPError:
-            crowd.note(None)
-            crowd.stop.wait(REFUSED_PAUSE_SECONDS)
-            continue
-        crowd.note(answer)
-        if answer.status_code in (201, 409):
+        answer = ask(
+            crowd,
+            lambda: http.post(f"/users/{user_id}/points/charge", headers=headers, json=charge),
+        )
+        if answer is not None and answer.status_code < 500:
             return
 
 
 def crowd_the_locked_rows(context: DrillContext, users: int = 100) -> str:
-    """`users` users at once ask for a queue token, each retrying while refused."""
+    """`users` users at once charge points whose rows a session holds locked, each retrying
+    while refused."""
     settings = context.stack.settings
-    room = int(BookingSettings.model_fields["max_active_tokens"].default)
-    if active_tokens(settings) >= room:
-        raise DrillError(
-            f"The queue already holds {room} ACTIVE tokens, so token requests would not wait on "
-            "its lock: wait for them to expire (or expire a load run's with `soundcheck load`)."
-        )
+    stamp = int(time.time())
+    user_ids = [f"{USER_PREFIX}{stamp}-{n}" for n in range(users)]
+    locked = hold_points_rows(user_ids)
     # One client (thread-safe) with a connection per user: a client each cost 100 TLS contexts,
     # 14 s of CPU on a loaded machine before the last user asked anything.
     http = httpx.Client(
@@ -102,17 +113,16 @@ def crowd_the_locked_rows(context: DrillContext, users: int = 100) -> str:
     )
     crowd = Crowd(http=http)
     GATHERED.append(crowd)
-    stamp = int(time.time())
-    for n in range(users):
+    for n, user_id in enumerate(user_ids):
         thread = threading.Thread(
-            target=one_user,
-            args=(crowd, http, f"{USER_PREFIX}{stamp}-{n}"),
-            name=f"crowd-{n}",
-            daemon=True,
+            target=one_user, args=(crowd, http, user_id), name=f"crowd-{n}", daemon=True
         )
         thread.start()
         crowd.threads.append(thread)
-    return f"{users} users ask for a queue token at once, retrying while refused"
+    return (
+        f"{users} users charge points at once, retrying while refused; their {locked} points "
+        "rows are locked"
+    )
 
 
 def send_the_crowd_home(context: DrillContext) -> Finding:

@@ -33,26 +33,40 @@ def small_pool(stack: Stack, settings: StackSettings) -> Iterator[BookingInstanc
         BOOKING_POOL_QUEUE_LIMIT="5",
         BOOKING_POOL_ACQUIRE_TIMEOUT_SECONDS=str(ACQUIRE_TIMEOUT),
         BOOKING_RUN_WORKER="0",
-        # The token request below must outwait the test's row lock (the next test: the default).
+        # The charge below must outwait the test's row lock (the next test: the default).
         BOOKING_LOCK_WAIT_TIMEOUT_SECONDS="60",
     )
     yield instance
     stop_instance(instance)
 
 
+# A long transaction holding a user's points row (inserted or not yet, uncommitted either way):
+# that user's charge waits on it, holding a pooled connection, as behind a slow query.
+LOCK_POINTS_ROW = (
+    "INSERT INTO user_points (user_id, balance, updated_at) VALUES (%s, 0, UTC_TIMESTAMP(6)) "
+    "ON DUPLICATE KEY UPDATE balance = balance"
+)
+
+
 def test_exhausted_pool_answers_503_within_the_acquire_timeout(small_pool: BookingInstance) -> None:
     with small_pool.client() as client:
         someone = small_pool.as_user(client, "someone")  # reading their points needs it (B12)
+        hog = small_pool.as_user(client, "hog")
     blocker = app_connection(small_pool.settings, small_pool.database, autocommit=False)
     stuck: list[httpx.Response] = []
     try:
         with blocker.cursor() as cursor:
-            # Hold the activation row lock: the next token request keeps the pool's only
-            # connection busy, waiting for this lock, like a slow query would.
-            cursor.execute("SELECT id FROM queue_state WHERE id = 1 FOR UPDATE")
+            # Hold hog's points row: hog's charge keeps the pool's only connection busy,
+            # waiting for this lock, like a slow query would.
+            cursor.execute(LOCK_POINTS_ROW, ("hog",))
             holder = threading.Thread(
                 target=lambda: stuck.append(
-                    httpx.post(f"{small_pool.url}/queue/token", json={"userId": "hog"}, timeout=60)
+                    httpx.post(
+                        f"{small_pool.url}/users/hog/points/charge",
+                        headers=hog,
+                        json={"amount": 1000},
+                        timeout=60,
+                    )
                 )
             )
             holder.start()
@@ -61,12 +75,12 @@ def test_exhausted_pool_answers_503_within_the_acquire_timeout(small_pool: Booki
                     small_pool.sql(
                         "SELECT COUNT(*) FROM information_schema.processlist "
                         "WHERE info LIKE %s AND id <> CONNECTION_ID()",
-                        "%FROM queue_state%FOR UPDATE%",
+                        "%INSERT INTO user_points%",
                     )[0][0]
                     >= 1
                 ),
                 20,
-                "the token request waits for the row lock, holding the only connection",
+                "the charge waits for the row lock, holding the only connection",
             )
             started = time.monotonic()
             answer = httpx.get(
@@ -84,7 +98,7 @@ def test_exhausted_pool_answers_503_within_the_acquire_timeout(small_pool: Booki
     finally:
         blocker.close()
     assert stuck
-    assert stuck[0].status_code == 201
+    assert stuck[0].status_code == 200, stuck[0].text
     recovered = httpx.get(f"{small_pool.url}/users/someone/points", headers=someone, timeout=10)
     assert recovered.status_code == 200
 
@@ -94,15 +108,16 @@ def test_a_request_stuck_behind_a_row_lock_answers_503_after_the_lock_wait(
 ) -> None:
     lock_wait = BookingSettings.model_fields["lock_wait_timeout_seconds"].default
     before = booking.metric("db_lock_wait_timeouts_total") or 0
+    with booking.client() as client:
+        caller = booking.as_user(client, "behind-a-lock")
+    charge = f"{booking.url}/users/behind-a-lock/points/charge"
     blocker = app_connection(booking.settings, booking.database, autocommit=False)
     try:
         with blocker.cursor() as cursor:
-            # A long transaction holding the queue's row: every token request with room waits
-            # on it. MariaDB's own lock wait (50 s) would outlast the client's 30 s.
-            cursor.execute("SELECT id FROM queue_state WHERE id = 1 FOR UPDATE")
-            answer = httpx.post(
-                f"{booking.url}/queue/token", json={"userId": "behind-a-lock"}, timeout=30
-            )
+            # A long transaction holding the user's points row: their charge waits on it.
+            # MariaDB's own lock wait (50 s) would outlast the client's 30 s.
+            cursor.execute(LOCK_POINTS_ROW, ("behind-a-lock",))
+            answer = httpx.post(charge, headers=caller, json={"amount": 1000}, timeout=30)
     finally:
         blocker.rollback()
         blocker.close()
@@ -111,5 +126,6 @@ def test_a_request_stuck_behind_a_row_lock_answers_503_after_the_lock_wait(
     assert f"over {lock_wait} s" in answer.json()["message"]
     assert answer.headers["Retry-After"] == "1"
     assert (booking.metric("db_lock_wait_timeouts_total") or 0) == before + 1
-    again = httpx.post(f"{booking.url}/queue/token", json={"userId": "behind-a-lock"}, timeout=30)
-    assert again.status_code == 201, again.text  # nothing was left half done
+    again = httpx.post(charge, headers=caller, json={"amount": 1000}, timeout=30)
+    assert again.status_code == 200, again.text  # nothing was left half done
+    assert again.json()["balance"] == 1000

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, Update, create_engine, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.mysql import pymysql as mysql_pymysql
 
-from booking_app import waiting_queue
+from booking_app import points, waiting_queue
 from booking_app.db import retry_deadlock
 from booking_app.queue_statements import finish, keep_alive
 from soundcheck.settings import StackSettings
@@ -129,9 +129,10 @@ def test_a_lock_wait_timeout_is_not_run_again(
 
 
 def test_every_queue_transaction_runs_again_after_a_deadlock() -> None:
-    for work in ("issue_token", "token_status", "poll_status", "activate_tokens"):
+    for work in ("_issue", "settle_queue", "token_status", "poll_status", "_activate"):
         # functools.wraps keeps the name; the code run is retry_deadlock's wrapper
         assert getattr(waiting_queue, work).__code__.co_name == "retried", work
+    assert points.charge.__code__.co_name == "retried"  # charges behind a rolled-back insert
 
 
 @pytest.mark.parametrize(
