@@ -105,9 +105,15 @@ class BookingInstance:
         return {"X-Queue-Token": self.user_token(client, user_id)}
 
     def active_token(self, client: httpx.Client, user_id: str) -> str:
+        """The user's token once ACTIVE. With room, a token is ACTIVE at once, or, when its
+        request found the activation lock taken (by the worker's timer, a payment), within
+        milliseconds, once the lock's holder commits (queue_statements.settle)."""
         token = self.user_token(client, user_id)
-        status = self.token_status(client, token)
-        assert status == "ACTIVE", f"token of {user_id} is not ACTIVE: {status}"
+        eventually(
+            lambda: self.token_status(client, token) == "ACTIVE",
+            5,
+            f"the token of {user_id} ACTIVE (the queue may be full)",
+        )
         return token
 
     def charge(self, client: httpx.Client, user_id: str, amount: int) -> None:
