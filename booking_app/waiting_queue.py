@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Connection, func, select
+from sqlalchemy import exc as sa_exc
 
 from booking_app import metrics
 from booking_app.db import retry_deadlock, utcnow
-from booking_app.errors import NotFound, TokenAlreadyIssued
+from booking_app.errors import ApiError, NotFound, TokenAlreadyIssued
 from booking_app.models import queue_tokens
 from booking_app.queue_statements import (
     ACTIVE,
@@ -99,10 +100,26 @@ def _issue(svc: Services, user_id: str) -> Issued:
         return issue(conn, QueueLimits.of(svc.settings), user_id, utcnow())
 
 
-@retry_deadlock
 def settle_queue(svc: Services) -> Activation | None:
     """queue_statements.settle, after a transaction that held the activation lock or found it
-    taken: the last activation it ran (None when it ran none)."""
+    taken: the last activation it ran (None when it ran none, or failed).
+
+    Best effort, after a commit: a token request's token, a payment, are done by then, and
+    must not answer 503 for what follows (the client would not learn its token). A failure (no
+    free connection, the database gone) is logged; a token it would have activated waits for
+    the next activation (a payment, an expiry, the worker's timer)."""
+    try:
+        return _settle(svc)
+    except (ApiError, sa_exc.SQLAlchemyError) as error:
+        log.warning(
+            "queue not settled",
+            extra={"event": "queue.settle_failed", "error.type": type(error).__name__},
+        )
+        return None
+
+
+@retry_deadlock
+def _settle(svc: Services) -> Activation | None:
     last = None
     for done in settle(svc.db.transaction, QueueLimits.of(svc.settings), utcnow):
         _count_activation(done, "settle")

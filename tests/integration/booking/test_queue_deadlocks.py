@@ -129,7 +129,7 @@ def test_a_lock_wait_timeout_is_not_run_again(
 
 
 def test_every_queue_transaction_runs_again_after_a_deadlock() -> None:
-    for work in ("_issue", "settle_queue", "token_status", "poll_status", "_activate"):
+    for work in ("_issue", "_settle", "token_status", "poll_status", "_activate"):
         # functools.wraps keeps the name; the code run is retry_deadlock's wrapper
         assert getattr(waiting_queue, work).__code__.co_name == "retried", work
     assert points.charge.__code__.co_name == "retried"  # charges behind a rolled-back insert
