@@ -127,7 +127,7 @@ def issue(conn: Connection, limits: QueueLimits, user_id: str, now: datetime) ->
 
     It only tries: every request of a ticket opening's first second sees room (none of the
     first activations has committed yet), and waiting for the lock in turn piled them up for
-    seconds, past the lock wait timeout on a slow machine. A request that finds the lock taken
+    seconds, toward the lock wait timeout on a busy machine. A request that finds the lock taken
     inserts its token WAITING and commits; `settle`, run after the commit, activates it (see
     there why none is left behind). A request that gets the lock, with room and nobody
     WAITING under it, inserts its token ACTIVE: the lock, one read, the insert. Otherwise it
