@@ -242,3 +242,8 @@ class Database:
                 raise DatabaseBusy() from error
             with conn:
                 yield conn
+
+    def close(self) -> None:
+        """Say goodbye on every idle connection: a process that exits without it leaves MariaDB
+        an "Aborted connection" warning per connection (five at each stop of the service)."""
+        self.engine.dispose()

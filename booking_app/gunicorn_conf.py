@@ -38,7 +38,14 @@ wsgi_app = "booking_app.wsgi:app"
 # Several gunicorns run side by side (stacks, tests): none needs the shared control socket.
 control_socket_disable = True
 
-__all__ = ["child_exit", "on_exit", "on_starting", "post_worker_init", "when_ready"]
+__all__ = [
+    "child_exit",
+    "on_exit",
+    "on_starting",
+    "post_worker_init",
+    "when_ready",
+    "worker_exit",
+]
 
 _background: list[subprocess.Popen[bytes]] = []
 
@@ -53,6 +60,13 @@ def when_ready(server: Any) -> None:
 def post_worker_init(worker: Any) -> None:
     """The app is loaded in this worker: its start-up objects leave the collector's scans."""
     keep_startup_objects_out_of_collections()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In the worker, after its last request: its pool's connections close with a goodbye."""
+    from booking_app.services import close_services
+
+    close_services()
 
 
 def on_exit(server: Any) -> None:

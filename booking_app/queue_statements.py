@@ -113,8 +113,9 @@ ISSUE_READ = select(
     _oldest_waiting(),
 )
 INSERT_TOKEN = insert(queue_tokens)
-# Read again after the queue_state lock: the first read took no lock, and under READ COMMITTED
-# this one sees every activation committed while the request waited for the lock.
+# Read again under the queue_state lock, once got (a token request only tries it): the first
+# read took no lock, and under READ COMMITTED this one sees every activation committed before
+# it, so no other holder's activations are counted short.
 QUEUE_READ = select(_count_of(ACTIVE), _oldest_waiting())
 
 

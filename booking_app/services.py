@@ -48,3 +48,9 @@ def services() -> Services:
 @cache
 def _built_once() -> Services:
     return build_services(load_settings())
+
+
+def close_services() -> None:
+    """At a worker's exit: close what this process built, if it built anything."""
+    if _built_once.cache_info().currsize:
+        _built_once().db.close()

@@ -130,3 +130,4 @@ def run_worker() -> None:
     stop.wait()
     for thread in threads:
         thread.join(timeout=15)
+    svc.db.close()

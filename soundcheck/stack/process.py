@@ -21,6 +21,8 @@ from pathlib import Path
 
 import psutil
 
+_TAIL_BLOCK = 64 * 1024
+
 
 @dataclass(frozen=True)
 class ProcessRecord:
@@ -135,14 +137,24 @@ class ManagedProcess:
         self.pid_file.unlink(missing_ok=True)
 
     def log_tail(self, lines: int = 20) -> str:
+        """The log's last `lines` lines, read back from its end a block at a time."""
         try:
             with self.log_file.open("rb") as log:
-                log.seek(0, os.SEEK_END)
-                log.seek(max(0, log.tell() - 64 * 1024))
-                text = log.read().decode(errors="replace")
+                start = log.seek(0, os.SEEK_END)
+                blocks: list[bytes] = []
+                newlines = 0
+                # One newline more than asked: the first line read may be cut.
+                while start > 0 and newlines <= lines:
+                    size = min(_TAIL_BLOCK, start)
+                    start -= size
+                    log.seek(start)
+                    blocks.append(log.read(size))
+                    newlines += blocks[-1].count(b"\n")
         except FileNotFoundError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+        text = b"".join(reversed(blocks)).decode(errors="replace")
+        tail = text.splitlines()[-lines:] if lines > 0 else []
+        return "\n".join(tail)
 
 
 def _members_of_group(proc: psutil.Process) -> list[psutil.Process]:
