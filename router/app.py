@@ -88,6 +88,7 @@ def create_app(
         yield
         if start_worker:
             worker.stop()
+        store.close()
 
     app = FastAPI(
         title="Soundcheck alert router",

@@ -107,4 +107,5 @@ def serve_deliveries(settings: RouterSettings) -> int:
     while not done.wait(1.0):
         pass
     worker.stop()
+    store.close()
     return 0

@@ -28,6 +28,11 @@ class Store:
         )
         self._ignoring: dict[type[Base], Any] = {}
 
+    def close(self) -> None:
+        """Close the idle connections with a goodbye: on MariaDB, a process that exits without
+        one leaves an "Aborted connection" warning per connection in its log."""
+        self.engine.dispose()
+
     def create_schema(self) -> None:
         """Bring the schema to the newest Alembic revision (a store made before Alembic too)."""
         migrate(self.engine)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, make_url, text
 from sqlalchemy.dialects.mysql import LONGTEXT
 
 from router.app import create_app
@@ -19,6 +19,9 @@ from router.routing import load_routing_table
 from router.settings import RouterSettings
 from router.store import AlertEvent, Base, Delivery, Store, TargetRef
 from router.store.tables import IncidentAction
+from soundcheck.settings import StackSettings
+from tests.support.mariadb_sessions import connections_on
+from tests.support.polling import eventually
 
 TOKEN = "mariadb-store-test-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -123,6 +126,20 @@ def test_every_webhook_the_router_accepts_fits_the_mariadb_store(
         answer = client.post("/alerts", json=too_many, headers=BEARER)
         assert answer.status_code == 422
         assert answer.json()["problems"][0]["field"] == "truncatedAlerts"
+
+
+def test_a_stopped_router_closes_its_connections_to_the_shared_database(
+    mariadb_url: str, settings: StackSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Left to the process's exit, each one is an "Aborted connection" in MariaDB's log."""
+    monkeypatch.setenv("SOUNDCHECK_ROUTER_PAGERDUTY_KEY_BOOKING", "k" * 32)
+    router_settings = RouterSettings(database_url=mariadb_url, token=TOKEN)
+    database = str(make_url(mariadb_url).database)
+    with TestClient(create_app(router_settings, start_worker=False, instrumented=False)) as client:
+        answer = client.post("/alerts", json=webhook("bye0"), headers=BEARER)
+        assert answer.status_code == 200, answer.text[:300]
+        assert connections_on(settings, database) >= 1
+    eventually(lambda: connections_on(settings, database) == 0, 10, "the router's pool closed")
 
 
 def test_a_store_made_with_text_columns_gets_longtext_at_start(mariadb_url: str) -> None:
