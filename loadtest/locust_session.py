@@ -76,7 +76,11 @@ class LocustSession:
             context=context,
         ) as response:
             answer = LocustAnswer(response)
-            if answer.status not in expect:
+            if answer.status == 0:
+                # No answer at all: the connection's error is the only account of it.
+                error = getattr(response, "error", None)
+                response.failure(f"no answer (expected {expect}): {error!r:.200}")
+            elif answer.status not in expect:
                 response.failure(f"{answer.status} (expected {expect}): {response.text!s:.200}")
             elif require and str(answer.body().get(require[0])) != require[1]:
                 response.failure(f"{require[0]} is not {require[1]}: {response.text!s:.200}")

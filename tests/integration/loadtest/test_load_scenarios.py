@@ -4,6 +4,7 @@ threshold judged, summary.json plausible, and what matters checked again in Mari
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -195,6 +196,23 @@ def test_capacity_steps_up_with_open_arrivals(run_load: Callable[..., LoadResult
     assert "Arrivals waiting for an answer" in report
     assert "Virtual users" not in report
     assert "in_flight" in (result.folder / "series.csv").read_text().splitlines()[0]
+
+
+def test_a_request_without_an_answer_says_why(run_load: Callable[..., LoadResult]) -> None:
+    """No status to show (refused, reset, timed out): the connection's error is the account."""
+    with socket.socket() as closed:  # a port nobody listens on once this closes
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    target = f"http://127.0.0.1:{port}"
+    result = run_load(
+        "capacity", "token-spike", "--rates", "2", "--step-seconds", "2", "--target", target
+    )
+    assert result.code == 1
+    client = result.summary["client"]
+    assert set(client["statuses"]) == {"0"}
+    assert client["error_samples"]
+    for sample in client["error_samples"]:
+        assert sample["error"].startswith("no answer (expected (201,)): ConnectionRefusedError")
 
 
 def test_compare_puts_two_runs_side_by_side(
