@@ -18,12 +18,15 @@ demo: setup
 	$(VENV)/soundcheck demo
 
 # The main suite and the drill tests run at the same time, each on its own stack; the drills'
-# lines are prefixed [drills]. Fails if either fails; the drills' stack is stopped at the end.
+# lines are prefixed [drills]. The unit tests (no services) run after the drills, in their
+# invocation: it ended ~10 minutes before the main suite's, whose time is CI's. Fails if either
+# fails; the drills' stack is stopped at the end.
 test: setup lint
 	@set -o pipefail; \
-	( $(DRILLS_STACK) $(VENV)/pytest tests/drills --durations=0 2>&1 | sed -u 's/^/[drills] /' ) & \
+	( $(DRILLS_STACK) $(VENV)/pytest tests/drills tests/unit 2>&1 \
+		| sed -u 's/^/[drills] /' ) & \
 	drills=$$!; \
-	$(VENV)/pytest tests --ignore=tests/drills; main=$$?; \
+	$(VENV)/pytest tests --ignore=tests/drills --ignore=tests/unit; main=$$?; \
 	wait $$drills; drill_tests=$$?; \
 	$(DRILLS_STACK) $(VENV)/soundcheck down > /dev/null 2>&1; \
 	echo "main suite exit $$main, drill tests exit $$drill_tests"; \
