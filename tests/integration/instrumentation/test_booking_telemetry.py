@@ -19,7 +19,7 @@ from soundcheck.stack.stack import Stack
 from tests.support.polling import eventually
 from tests.support.telemetry_peers import ForwardPeer, OtlpPeer, free_port
 
-REDIS_DB = 9  # a database number no other suite uses
+REDIS_DB = 12  # a database number no other test module uses (test_metrics_port.py has 9)
 
 
 def test_booking_request_trace_logs_and_metrics(
