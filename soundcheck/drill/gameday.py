@@ -153,8 +153,9 @@ def run_game_day(
 ) -> dict[str, Any]:
     journals = []
     names = names or drill_names()
-    # Error-budget alerts the game day's own faults raise stay firing long after each repair.
-    options = replace(options, budget_alerts_since=time.time())
+    # Error-budget alerts the game day's own faults raise stay firing long after each repair
+    # (a caller that ran drills before, as the drill tests do, may say since when instead).
+    options = replace(options, budget_alerts_since=options.budget_alerts_since or time.time())
     for index, name in enumerate(names, 1):
         drill = load_drill(name)
         say(f"[bold]game day {index}/{len(names)}: {name}[/bold] ({drill.title})")

@@ -14,6 +14,7 @@ from soundcheck.drill.engine import DrillOptions
 from soundcheck.drill.gameday import run_game_day
 from soundcheck.stack.stack import Stack
 from tests.drills.drill_runs import (
+    SESSION_STARTED,
     SETTLE_SECONDS,
     assert_drill_held_its_promise,
     results_for,
@@ -28,7 +29,11 @@ def test_a_short_game_day_holds_the_promise_and_its_report_is_drawn(
     stack: Stack, chromium: BrowserContext
 ) -> None:
     said: list[str] = []
-    options = DrillOptions(results=results_for("game-day"), settle_seconds=SETTLE_SECONDS)
+    options = DrillOptions(
+        results=results_for("game-day"),
+        settle_seconds=SETTLE_SECONDS,
+        budget_alerts_since=SESSION_STARTED,  # the drill tests before it spent budget too
+    )
     summary = run_game_day(stack, DRILLS, True, options, said.append)
     journals = [json.loads(Path(row["journal"]).read_text()) for row in summary["drills"]]
     assert [j["drill"] for j in journals] == DRILLS
