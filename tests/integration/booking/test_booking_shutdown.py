@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from soundcheck.settings import StackSettings
 from soundcheck.stack.stack import Stack
-from tests.support.booking_instances import concurrently, start_instance
+from tests.support.booking_instances import concurrently, start_instance, stop_instance
 from tests.support.mariadb_sessions import connections_on
 from tests.support.polling import eventually
 
@@ -32,5 +32,4 @@ def test_stopping_the_service_aborts_no_database_connection(
         aborted = [line for line in written.splitlines() if "Aborted connection" in line]
         assert [line for line in aborted if f"db: '{instance.database}'" in line] == []
     finally:
-        instance.process.stop()
-        instance.sql(f"DROP DATABASE IF EXISTS `{instance.database}`")
+        stop_instance(instance)  # stopped already unless the test failed before that
