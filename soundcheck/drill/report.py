@@ -16,6 +16,7 @@ from loadtest.report import CSS, fmt, table
 from loadtest.report_figures import FAIL, NODATA, PASS, embed, figure
 
 BAR_COLOURS = {"pending": "#d4a72c", "firing": FAIL, "resolving": NODATA}
+SPARSE_MODE = "lines+markers"  # series with empty seconds (None) between their points
 
 
 def shade_fault(fig: go.Figure, journal: dict[str, Any], start: float) -> None:
@@ -48,11 +49,13 @@ def traffic_figures(journal: dict[str, Any], start: float) -> list[go.Figure]:
         x=x,
         y=[100.0 * p["failures"] / p["requests"] if p["requests"] else None for p in series],
         name="error %",
-        mode="lines",
+        # Markers too: inside a fault, answers come in seconds between empty ones, and a lone
+        # point between gaps draws no line (a 100 % second read as 0 % in the picture).
+        mode=SPARSE_MODE,
         line={"color": FAIL},
     )
     latency = figure("p95 latency of the timed requests (per second)", "ms")
-    latency.add_scatter(x=x, y=[p["p95_ms"] for p in series], name="p95", mode="lines")
+    latency.add_scatter(x=x, y=[p["p95_ms"] for p in series], name="p95", mode=SPARSE_MODE)
     figures = [rate, errors, latency]
     for fig in figures:
         shade_fault(fig, journal, start)
